@@ -1,0 +1,3 @@
+// model: the plain data the rest of the program speaks in — virtual and real servers, their keys.
+// No I/O and no dependencies beyond the language; every other folder may import it.
+export * from './ipvs.js';
