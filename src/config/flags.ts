@@ -106,7 +106,7 @@ export function readFlags(argv: readonly string[]): FlagReading | { readonly iss
       .fail((msg: string | undefined, err: Error | undefined) => {
         throw err ?? new Error(msg ?? 'invalid arguments');
       })
-      .parseSync() as Record<string, unknown>;
+      .parseSync();
   } catch (e: unknown) {
     return { issues: [{ field: 'argv', message: e instanceof Error ? e.message : String(e) }] };
   }
