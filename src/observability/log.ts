@@ -116,6 +116,7 @@ export function createLogger(options: LoggerOptions): Logger {
       level: options.verbosity >= 5 ? 'debug' : 'info',
       base: null, // no pid/hostname on every line; the node is in the pod's metadata
       messageKey: 'msg',
+      serializers: { err: (e: unknown): unknown => e }, // ours already made it plain; pino's adds type/stack
       timestamp: () => `,"time":"${new Date(now()).toISOString()}"`,
       formatters: { level: (label: string) => ({ level: label }) },
     },
