@@ -58,10 +58,12 @@ const FALSE_WORDS = new Set(['0', 'f', 'F', 'FALSE', 'false', 'False']);
 export interface FlagReading {
   readonly settings: RawSettings;
   readonly help: boolean;
+  /** unknown flags, bad booleans, stray arguments; the settings read are still returned */
+  readonly issues: readonly ConfigIssue[];
 }
 
-/** Reads argv (without node and script) into raw settings, or the issues that stop it. */
-export function readFlags(argv: readonly string[]): FlagReading | { readonly issues: readonly ConfigIssue[] } {
+/** Reads argv (without node and script) into raw settings, and the issues found on the way. */
+export function readFlags(argv: readonly string[]): FlagReading {
   const issues: ConfigIssue[] = [];
   const specByName = new Map(FLAGS.map((f) => [f.name, f]));
   // yargs reads "--flag=maybe" on a boolean as false: check the value ourselves first
@@ -84,7 +86,6 @@ export function readFlags(argv: readonly string[]): FlagReading | { readonly iss
     }
     normalized.push(arg);
   }
-  if (issues.length > 0) return { issues };
 
   const options: Record<string, { type: 'string' | 'boolean' }> = {};
   for (const f of FLAGS) options[f.name] = { type: f.kind };
@@ -108,7 +109,7 @@ export function readFlags(argv: readonly string[]): FlagReading | { readonly iss
       })
       .parseSync();
   } catch (e: unknown) {
-    return { issues: [{ field: 'argv', message: e instanceof Error ? e.message : String(e) }] };
+    return { settings: {}, help: false, issues: [...issues, { field: 'argv', message: e instanceof Error ? e.message : String(e) }] };
   }
 
   const settings: Partial<Record<SettingKey, { value: unknown; field: string }>> = {};
@@ -139,8 +140,7 @@ export function readFlags(argv: readonly string[]): FlagReading | { readonly iss
     }
     settings[spec.setting] = { value, field: spec.name === 'v' ? '-v' : `--${spec.name}` };
   }
-  if (issues.length > 0) return { issues };
-  return { settings, help };
+  return { settings, help, issues };
 }
 
 /** The --help text, from the same table the parser uses. */

@@ -114,8 +114,9 @@ export function parseHostPort(text: string): HostPort | undefined {
 
 const LABEL_VALUE = /^(?:[A-Za-z0-9](?:[-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)$/;
 
-function validate(raw: RawSettings, env: ConfigEnvironment): ProxyConfig | ConfigError {
+function validate(raw: RawSettings, env: ConfigEnvironment, earlier: readonly ConfigIssue[]): ProxyConfig | ConfigError {
   const v = new Validator();
+  v.issues.push(...earlier);
 
   const mode = v.string(raw.mode);
   if (raw.mode !== undefined && mode !== undefined && mode !== '' && mode !== 'ipvs') {
@@ -200,8 +201,7 @@ function validate(raw: RawSettings, env: ConfigEnvironment): ProxyConfig | Confi
  */
 export function parseProxyConfig(argv: readonly string[], env: ConfigEnvironment): ParseResult {
   const flags = readFlags(argv);
-  if ('issues' in flags) return { kind: 'error', error: new ConfigError(flags.issues) };
-  if (flags.help) return { kind: 'help', text: flagsHelp() };
+  if (flags.help && flags.issues.length === 0) return { kind: 'help', text: flagsHelp() };
 
   let fileSettings: RawSettings = {};
   let warnings: readonly string[] = [];
@@ -216,13 +216,13 @@ export function parseProxyConfig(argv: readonly string[], env: ConfigEnvironment
       return { kind: 'error', error: new ConfigError([{ field: '--config', message: `cannot read ${JSON.stringify(configPath)}: ${reason}` }]) };
     }
     const file = readKubeProxyConfiguration(text, configPath);
-    if ('issues' in file) return { kind: 'error', error: new ConfigError(file.issues) };
+    if ('issues' in file) return { kind: 'error', error: new ConfigError([...flags.issues, ...file.issues]) };
     fileSettings = file.settings;
     warnings = file.warnings;
   }
 
   const merged: RawSettings = { ...fileSettings, ...flags.settings }; // flags override the file
-  const result = validate(merged, env);
+  const result = validate(merged, env, flags.issues); // one error listing every problem
   if (result instanceof ConfigError) return { kind: 'error', error: result };
   return { kind: 'config', config: result, warnings };
 }

@@ -355,8 +355,8 @@ winkernel:
     }
 
     it('reports every problem at once', () => {
-      const e = errorOf(['--ipvs-sync-period=abc', '--ipvs-scheduler=nope', '--log-format=xml']);
-      expect(e.issues.map((i) => i.field)).to.deep.equal(['--ipvs-scheduler', '--ipvs-sync-period', '--log-format']);
+      const e = errorOf(['--ipvs-sync-period=abc', '--ipvs-scheduler=nope', '--log-format=xml', '--bogus', '--ipvs-strict-arp=maybe']);
+      expect(e.issues.map((i) => i.field)).to.deep.equal(['--ipvs-strict-arp', '--bogus', '--ipvs-scheduler', '--ipvs-sync-period', '--log-format']);
     });
 
     it('names a bad file value under the flag when a flag overrides it', () => {
