@@ -1,0 +1,74 @@
+// The effective configuration the proxy runs with, after flags, the config file and defaults.
+// Durations are milliseconds; bind addresses are parsed; optional things are explicit undefined.
+
+/** An IP and port to listen on ("0.0.0.0:10256" → { host: "0.0.0.0", port: 10256 }). */
+export interface HostPort {
+  readonly host: string;
+  readonly port: number;
+}
+
+export type LogFormat = 'json' | 'text';
+
+export interface IpvsSettings {
+  /** kernel scheduler for every virtual server (rr, wrr, lc, …) */
+  readonly scheduler: string;
+  /** longest time between two full syncs (> 0) */
+  readonly syncPeriodMs: number;
+  /** shortest time between two syncs (0 = sync on every change); ≤ syncPeriodMs */
+  readonly minSyncPeriodMs: number;
+  /** CIDRs whose virtual servers the proxy never deletes (owned by someone else) */
+  readonly excludeCIDRs: readonly string[];
+  /** set arp_ignore=1 / arp_announce=2 so kube-ipvs0 addresses are not answered on other links */
+  readonly strictARP: boolean;
+  /** IPVS connection timeouts; 0 leaves the kernel's value */
+  readonly tcpTimeoutMs: number;
+  readonly tcpFinTimeoutMs: number;
+  readonly udpTimeoutMs: number;
+  /** how long a removed TCP real server may stay at weight 0 while it still has connections; 0 = no bound */
+  readonly gracefulPeriodMs: number;
+}
+
+export interface ProxyConfig {
+  /** this node's name: hostname override lower-cased, else the host name lower-cased */
+  readonly nodeName: string;
+  /** as configured (kept so --write-config-to can render it back) */
+  readonly hostnameOverride: string | undefined;
+  readonly kubeconfig: string | undefined;
+  readonly master: string | undefined;
+  readonly ipvs: IpvsSettings;
+  /** pod CIDRs (one per family), from --cluster-cidr / clusterCIDR */
+  readonly clusterCIDRs: readonly string[];
+  /** node primary IP override; undefined when unset or 0.0.0.0 / :: */
+  readonly bindAddress: string | undefined;
+  /** undefined = server disabled */
+  readonly healthzBindAddress: HostPort | undefined;
+  readonly metricsBindAddress: HostPort | undefined;
+  /** the value of label service.kubernetes.io/service-proxy-name this proxy serves; undefined = only unlabelled */
+  readonly serviceProxyName: string | undefined;
+  /** klog-style -v level, 0..10 */
+  readonly verbosity: number;
+  readonly logFormat: LogFormat;
+  /** --cleanup: remove everything the proxy programs, then exit */
+  readonly cleanup: boolean;
+  /** --write-config-to: write the effective configuration there, then exit */
+  readonly writeConfigTo: string | undefined;
+  /** --config: the KubeProxyConfiguration file read, if any */
+  readonly configFile: string | undefined;
+}
+
+export const DEFAULT_SYNC_PERIOD_MS = 30_000;
+/**
+ * Default for --ipvs-graceful-period. 30 s is Kubernetes' default terminationGracePeriodSeconds:
+ * after it the kubelet kills the pod, so connections still counted on its real server are dead
+ * entries (InActConn/TIME_WAIT lingers ~2 min and an idle ESTABLISHED entry up to the TCP timeout),
+ * and keeping the weight-0 real server longer only delays cleanup and risks an IP reused by a new
+ * pod inheriting weight 0. Pods with longer grace periods need a larger value; 0 = wait for zero
+ * connections however long it takes (kube-proxy's behaviour).
+ */
+export const DEFAULT_GRACEFUL_PERIOD_MS = 30_000;
+export const DEFAULT_HEALTHZ_BIND_ADDRESS = '0.0.0.0:10256';
+export const DEFAULT_METRICS_BIND_ADDRESS = '127.0.0.1:10249';
+export const DEFAULT_SCHEDULER = 'rr';
+/** Schedulers the Linux kernel ships (net/netfilter/ipvs/ip_vs_*.c). */
+export const KNOWN_SCHEDULERS: readonly string[] = ['rr', 'wrr', 'lc', 'wlc', 'lblc', 'lblcr', 'dh', 'sh', 'sed', 'nq', 'fo', 'ovf', 'mh', 'twos'];
+export const MAX_VERBOSITY = 10;

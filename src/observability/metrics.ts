@@ -1,0 +1,134 @@
+// Prometheus metrics: kube-proxy's names (so existing dashboards and alerts keep working) plus
+// ours under kube_ipvs_proxy_. Callers use ProxyMetrics' methods and never import prom-client.
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export type TrafficPolicy = 'internal' | 'external';
+
+export interface ProxyMetrics {
+  /** a sync ran for `seconds`; on success also stamps sync_proxy_rules_last_timestamp_seconds */
+  syncFinished(seconds: number, succeeded: boolean, finishedAtMs: number): void;
+  /** a change was queued for the next sync (sync_proxy_rules_last_queued_timestamp_seconds) */
+  syncQueued(atMs: number): void;
+  /** from an EndpointSlice's last-change-trigger-time to its programming in the kernel */
+  observeNetworkProgramming(seconds: number): void;
+  serviceChangesSeen(count?: number): void;
+  setServiceChangesPending(count: number): void;
+  endpointChangesSeen(count?: number): void;
+  setEndpointChangesPending(count: number): void;
+  /** services with a Local traffic policy and no local endpoints, as of the last sync */
+  setNoLocalEndpoints(policy: TrafficPolicy, count: number): void;
+  healthzAnswered(code: number): void;
+  livezAnswered(code: number): void;
+  /** kind: e.g. "ipvs.newService"; result: "ok" or the errno name ("EEXIST") */
+  netlinkOperations(kind: string, result: string, count?: number): void;
+  /** kernel objects found differing from what we last programmed and put back; kind: virtual_server, real_server, address, link, sysctl */
+  driftRepaired(kind: string, count?: number): void;
+  /** API objects (or parts) not programmed because they are invalid; reason is a short stable word */
+  objectRejected(reason: string, count?: number): void;
+  setProgrammed(counts: { readonly virtualServers: number; readonly realServers: number; readonly addresses: number }): void;
+  setGracefulTerminations(count: number): void;
+  informerRestarted(resource: string): void;
+  /** the Prometheus text exposition */
+  exposition(): Promise<string>;
+  readonly contentType: string;
+}
+
+export interface MetricsOptions {
+  /** also export process_* and nodejs_* metrics (CPU, memory, event-loop lag); default false */
+  readonly processMetrics?: boolean;
+}
+
+// kube-proxy's buckets: exponential from 1 ms for sync time; 0.25 s … 5 min for programming latency.
+const SYNC_BUCKETS = Array.from({ length: 15 }, (_, i) => 0.001 * 2 ** i);
+const PROGRAMMING_BUCKETS = [
+  0.25, 0.5,
+  ...Array.from({ length: 59 }, (_, i) => i + 1),
+  ...Array.from({ length: 12 }, (_, i) => 60 + 5 * i),
+  ...Array.from({ length: 7 }, (_, i) => 120 + 30 * i),
+];
+
+/** A fresh registry with every metric registered. */
+export function createProxyMetrics(options: MetricsOptions = {}): ProxyMetrics {
+  const registry = new Registry();
+  const registers = [registry];
+  if (options.processMetrics === true) collectDefaultMetrics({ register: registry });
+
+  const syncDuration = new Histogram({ name: 'kubeproxy_sync_proxy_rules_duration_seconds', help: 'SyncProxyRules latency in seconds', buckets: SYNC_BUCKETS, registers });
+  const lastSync = new Gauge({ name: 'kubeproxy_sync_proxy_rules_last_timestamp_seconds', help: 'The last time proxy rules were successfully synced', registers });
+  const lastQueued = new Gauge({ name: 'kubeproxy_sync_proxy_rules_last_queued_timestamp_seconds', help: 'The last time a sync of proxy rules was queued', registers });
+  const programming = new Histogram({ name: 'kubeproxy_network_programming_duration_seconds', help: 'In Cluster Network Programming Latency in seconds', buckets: PROGRAMMING_BUCKETS, registers });
+  const serviceChanges = new Counter({ name: 'kubeproxy_sync_proxy_rules_service_changes_total', help: 'Cumulative proxy rules Service changes', registers });
+  const servicePending = new Gauge({ name: 'kubeproxy_sync_proxy_rules_service_changes_pending', help: 'Pending proxy rules Service changes', registers });
+  const endpointChanges = new Counter({ name: 'kubeproxy_sync_proxy_rules_endpoint_changes_total', help: 'Cumulative proxy rules Endpoint changes', registers });
+  const endpointPending = new Gauge({ name: 'kubeproxy_sync_proxy_rules_endpoint_changes_pending', help: 'Pending proxy rules Endpoint changes', registers });
+  // a gauge despite the _total suffix, as in kube-proxy: the count as of the last sync
+  const noLocal = new Gauge({
+    name: 'kubeproxy_sync_proxy_rules_no_local_endpoints_total',
+    help: 'Number of services with a Local traffic policy and no endpoints',
+    labelNames: ['traffic_policy'] as const,
+    registers,
+  });
+  const healthz = new Counter({ name: 'kubeproxy_proxy_healthz_total', help: 'Cumulative proxy healthz HTTP status', labelNames: ['code'] as const, registers });
+  const livez = new Counter({ name: 'kubeproxy_proxy_livez_total', help: 'Cumulative proxy livez HTTP status', labelNames: ['code'] as const, registers });
+
+  const netlinkOps = new Counter({
+    name: 'kube_ipvs_proxy_netlink_operations_total',
+    help: 'Netlink operations sent to the kernel, by operation kind and result (ok or errno name)',
+    labelNames: ['kind', 'result'] as const,
+    registers,
+  });
+  const syncFailures = new Counter({ name: 'kube_ipvs_proxy_sync_failures_total', help: 'Syncs that did not bring the kernel to the desired state (retried)', registers });
+  const drift = new Counter({
+    name: 'kube_ipvs_proxy_drift_repaired_total',
+    help: 'Kernel objects changed behind the proxy and put back, by kind',
+    labelNames: ['kind'] as const,
+    registers,
+  });
+  const rejected = new Counter({
+    name: 'kube_ipvs_proxy_objects_rejected_total',
+    help: 'API objects or parts of them not programmed because they are invalid, by reason',
+    labelNames: ['reason'] as const,
+    registers,
+  });
+  const virtualServers = new Gauge({ name: 'kube_ipvs_proxy_virtual_servers', help: 'IPVS virtual servers programmed by the proxy', registers });
+  const realServers = new Gauge({ name: 'kube_ipvs_proxy_real_servers', help: 'IPVS real servers programmed by the proxy (including weight-0 ones draining)', registers });
+  const addresses = new Gauge({ name: 'kube_ipvs_proxy_addresses_bound', help: 'Service addresses bound to kube-ipvs0', registers });
+  const graceful = new Gauge({ name: 'kube_ipvs_proxy_graceful_terminations', help: 'Real servers at weight 0 waiting for their connections to end', registers });
+  const informerRestarts = new Counter({
+    name: 'kube_ipvs_proxy_informer_restarts_total',
+    help: 'Watches of the API server restarted after an error, by resource',
+    labelNames: ['resource'] as const,
+    registers,
+  });
+
+  for (const policy of ['internal', 'external'] as const) noLocal.set({ traffic_policy: policy }, 0);
+
+  return {
+    syncFinished(seconds, succeeded, finishedAtMs) {
+      syncDuration.observe(seconds);
+      if (succeeded) lastSync.set(finishedAtMs / 1000);
+      else syncFailures.inc();
+    },
+    syncQueued: (atMs) => lastQueued.set(atMs / 1000),
+    observeNetworkProgramming: (seconds) => programming.observe(seconds),
+    serviceChangesSeen: (count = 1) => serviceChanges.inc(count),
+    setServiceChangesPending: (count) => servicePending.set(count),
+    endpointChangesSeen: (count = 1) => endpointChanges.inc(count),
+    setEndpointChangesPending: (count) => endpointPending.set(count),
+    setNoLocalEndpoints: (policy, count) => noLocal.set({ traffic_policy: policy }, count),
+    healthzAnswered: (code) => healthz.inc({ code: String(code) }),
+    livezAnswered: (code) => livez.inc({ code: String(code) }),
+    netlinkOperations: (kind, result, count = 1) => netlinkOps.inc({ kind, result }, count),
+    driftRepaired: (kind, count = 1) => drift.inc({ kind }, count),
+    objectRejected: (reason, count = 1) => rejected.inc({ reason }, count),
+    setProgrammed(counts) {
+      virtualServers.set(counts.virtualServers);
+      realServers.set(counts.realServers);
+      addresses.set(counts.addresses);
+    },
+    setGracefulTerminations: (count) => graceful.set(count),
+    informerRestarted: (resource) => informerRestarts.inc({ resource }),
+    exposition: () => registry.metrics(),
+    contentType: registry.contentType,
+  };
+}
