@@ -93,14 +93,10 @@ export class NetlinkLinkKernel implements LinkKernel {
     return link;
   }
 
-  /** Deletes the link; a link that does not exist is not an error (cleanup is idempotent). */
+  /** Deletes the link (and with it its addresses); a missing link is ENODEV, as the kernel says. */
   async deleteLink(name: string): Promise<void> {
     if (!isValidLinkName(name)) throw invalidName(name, 'link.delete');
-    try {
-      await this.transport.request({ type: RtmType.delLink, flags: 0, payload: encodeLinkByName(name) }, 'link.delete', name);
-    } catch (e) {
-      if (!isKernelError(e, ENODEV)) throw e;
-    }
+    await this.transport.request({ type: RtmType.delLink, flags: 0, payload: encodeLinkByName(name) }, 'link.delete', name);
   }
 
   /** One dump of every address in the namespace, filtered here: strict-check filtering is not assumed. */
