@@ -7,10 +7,10 @@ import type { AddressOperation, InterfaceAddress } from '../../../src/kernel/por
 import { LinkKindConflictError, NetlinkLinkKernel } from '../../../src/link/index.js';
 import { CONTRACT_LINK, linkKernelContract, nthVip } from '../../contract/link-kernel.contract.js';
 import { ipAddresses, run, sh } from '../../support/run.js';
-import { StopgapRtnetlinkTransport } from './stopgap-transport.js';
+import { NetlinkProtocol, openNetlinkTransport } from '../../../src/netlink/index.js';
 
 const E = osConstants.errno;
-const openKernel = (): NetlinkLinkKernel => new NetlinkLinkKernel(new StopgapRtnetlinkTransport());
+const openKernel = (): NetlinkLinkKernel => new NetlinkLinkKernel(openNetlinkTransport(NetlinkProtocol.route));
 const dropLinks = (...names: string[]): void => {
   sh(names.map((n) => `ip link del ${n} 2>/dev/null`).join('; ') + '; true');
 };
