@@ -6,6 +6,7 @@ import type { NetlinkMessage, NetlinkTransport } from '../netlink/transport.js';
 import {
   NlmFlags,
   RtmType,
+  RtnetlinkDecodeError,
   decodeAddress,
   decodeLink,
   encodeAddressDump,
@@ -45,6 +46,16 @@ function toLinkInfo(l: DecodedLink): LinkInfo {
   return { index: l.index, name: l.name, kind: l.kind, up: l.up };
 }
 
+/** A reply we cannot decode is the kernel breaking protocol, reported as a KernelError too. */
+function decoded<T>(operation: string, key: string, decode: () => T): T {
+  try {
+    return decode();
+  } catch (e) {
+    if (!(e instanceof RtnetlinkDecodeError)) throw e;
+    throw new KernelError('KIPVS_KERNEL_PROTOCOL', 0, operation, key, `${operation} ${key}: malformed reply: ${e.message}`, { cause: e });
+  }
+}
+
 function invalidName(name: string, operation: string): KernelError {
   return new KernelError('KIPVS_KERNEL_ERRNO', EINVAL, operation, name, `${operation}: invalid link name ${JSON.stringify(name)}`);
 }
@@ -57,7 +68,7 @@ export class NetlinkLinkKernel implements LinkKernel {
     try {
       const replies = await this.transport.request({ type: RtmType.getLink, flags: 0, payload: encodeLinkByName(name) }, 'link.get', name);
       const reply = replies.find((r) => r.type === RtmType.newLink);
-      return reply === undefined ? undefined : toLinkInfo(decodeLink(reply.payload));
+      return reply === undefined ? undefined : toLinkInfo(decoded('link.get', name, () => decodeLink(reply.payload)));
     } catch (e) {
       if (isKernelError(e, ENODEV)) return undefined;
       throw e;
@@ -105,7 +116,7 @@ export class NetlinkLinkKernel implements LinkKernel {
     const out: InterfaceAddress[] = [];
     for (const part of parts) {
       if (part.type !== RtmType.newAddr) continue;
-      const a = decodeAddress(part.payload);
+      const a = decoded('link.listAddresses', String(linkIndex), () => decodeAddress(part.payload));
       if (a?.linkIndex !== linkIndex) continue;
       out.push({ family: a.family, address: a.address, prefixLength: a.prefixLength });
     }

@@ -136,6 +136,17 @@ export function linkKernelContract(subject: LinkKernelSubject): void {
       expect(await kernel.listAddresses(link.index + 100_000)).to.deep.equal([]);
     });
 
+    it('answers ENODEV for each address operation on a missing link', async () => {
+      const link = await kernel.ensureDummyLink(CONTRACT_LINK);
+      await kernel.deleteLink(CONTRACT_LINK);
+      const result = await kernel.applyAddresses(link.index, [add(v4('10.96.0.9')), del(v6('fd00::9'))]);
+      expect(result.applied).to.equal(0);
+      expect(result.failures.map((f) => [f.index, f.error.errno])).to.deep.equal([
+        [0, E.ENODEV],
+        [1, E.ENODEV],
+      ]);
+    });
+
     it('drops the addresses with the link', async () => {
       const link = await kernel.ensureDummyLink(CONTRACT_LINK);
       await kernel.applyAddresses(link.index, [add(v4('10.96.0.8'))]);

@@ -112,6 +112,16 @@ describe('NetlinkLinkKernel', () => {
     expect(await kernel.listAddresses(link.index)).to.deep.equal([{ family: 4, address: '10.96.0.2', prefixLength: 32 }]);
   });
 
+  it('reports a malformed dump part as a protocol KernelError', async () => {
+    const broken = new (class extends FakeRtnetlinkTransport {
+      override dump(): Promise<NetlinkReply[]> {
+        return Promise.resolve([{ type: 20, flags: 2, seq: 1, payload: Buffer.from('02200000', 'hex') }]);
+      }
+    })();
+    const err = await new NetlinkLinkKernel(broken).listAddresses(3).catch((e: unknown) => e);
+    expect(err).to.be.instanceOf(KernelError).and.include({ code: 'KIPVS_KERNEL_PROTOCOL', operation: 'link.listAddresses' });
+  });
+
   it('sends nothing for an empty batch', async () => {
     expect(await kernel.applyAddresses(5, [])).to.deep.equal({ applied: 0, failures: [] });
     expect(transport.batchCalls).to.equal(0);
