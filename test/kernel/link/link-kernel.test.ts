@@ -1,6 +1,7 @@
 // NetlinkLinkKernel in a real kernel: the contract suite, then what `ip` reports after it.
 import { expect } from 'chai';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createConnection, createServer } from 'node:net';
 import { constants as osConstants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressOperation, InterfaceAddress } from '../../../src/kernel/ports.js';
@@ -42,6 +43,26 @@ function ipAddressesLarge(name: string): string[] {
   const out = JSON.parse(readFileSync(file, 'utf8')) as IpAddrJson[];
   rmSync(file, { force: true });
   return (out[0]?.addr_info ?? []).map((a) => `${a.local}/${a.prefixlen}`).sort();
+}
+/** Listens on address:port, connects to it, and returns what the server echoed back. */
+async function echoThrough(address: string, port: number): Promise<string> {
+  const server = createServer((s) => s.pipe(s));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, address, resolve);
+  });
+  try {
+    return await new Promise<string>((resolve, reject) => {
+      const c = createConnection({ host: address, port }, () => c.end('hello'));
+      let got = '';
+      c.on('data', (d: Buffer) => (got += d.toString()));
+      c.on('end', () => resolve(got));
+      c.on('error', reject);
+      c.setTimeout(5000, () => c.destroy(new Error(`timeout talking to ${address}`)));
+    });
+  } finally {
+    server.close();
+  }
 }
 const add = (address: InterfaceAddress): AddressOperation => ({ kind: 'addAddress', address });
 const del = (address: InterfaceAddress): AddressOperation => ({ kind: 'deleteAddress', address });
@@ -104,6 +125,9 @@ describe('NetlinkLinkKernel read back with ip', function () {
     expect(run('ip', ['-6', 'route', 'show', 'table', 'local', 'dev', LINK])).to.match(/^local fd00:10:96::1 /m);
     expect(run('ip', ['route', 'get', '10.96.0.1'])).to.match(/^local 10\.96\.0\.1 dev lo/m);
     expect(run('ip', ['-6', 'route', 'get', 'fd00:10:96::1'])).to.match(/^local fd00:10:96::1 /m);
+    // and traffic to them is delivered locally (binding a tentative IPv6 address would fail)
+    expect(await echoThrough('10.96.0.1', 18080)).to.equal('hello');
+    expect(await echoThrough('fd00:10:96::1', 18080)).to.equal('hello');
   });
 
   it('applies 10,000 addresses in one batch, read back identical by ip, then deletes them all', async () => {
