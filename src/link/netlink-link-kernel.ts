@@ -2,7 +2,7 @@
 import { constants as osConstants } from 'node:os';
 import { KernelError, isKernelError } from '../kernel/errors.js';
 import type { AddressOperation, BatchResult, InterfaceAddress, LinkInfo, LinkKernel } from '../kernel/ports.js';
-import type { NetlinkMessage, NetlinkTransport } from '../netlink/transport.js';
+import type { NetlinkMessage, NetlinkReply, NetlinkTransport } from '../netlink/transport.js';
 import {
   NlmFlags,
   RtmType,
@@ -19,7 +19,10 @@ import {
   type DecodedLink,
 } from './codec.js';
 
-const { ENODEV, EEXIST, EINVAL } = osConstants.errno;
+const { ENODEV, EEXIST, EINVAL, EINTR } = osConstants.errno;
+/** NLM_F_DUMP_INTR: the kernel's address list changed during the dump, so the parts may be inconsistent */
+const NLM_F_DUMP_INTR = 0x10;
+const DUMP_ATTEMPTS = 3;
 
 /**
  * A link with the wanted name exists but is not a dummy (e.g. an operator's bridge). We never
@@ -112,7 +115,17 @@ export class NetlinkLinkKernel implements LinkKernel {
 
   /** One dump of every address in the namespace, filtered here: strict-check filtering is not assumed. */
   async listAddresses(linkIndex: number): Promise<InterfaceAddress[]> {
-    const parts = await this.transport.dump({ type: RtmType.getAddr, flags: 0, payload: encodeAddressDump(0) }, 'link.listAddresses');
+    for (let attempt = 1; ; attempt++) {
+      const parts = await this.transport.dump({ type: RtmType.getAddr, flags: 0, payload: encodeAddressDump(0) }, 'link.listAddresses');
+      if (!parts.some((p) => (p.flags & NLM_F_DUMP_INTR) !== 0)) return this.addressesOf(parts, linkIndex);
+      // someone changed addresses meanwhile: a diff against a torn list would add or delete wrongly
+      if (attempt >= DUMP_ATTEMPTS) {
+        throw new KernelError('KIPVS_KERNEL_ERRNO', EINTR, 'link.listAddresses', String(linkIndex), `link.listAddresses: dump interrupted by concurrent changes ${attempt} times`);
+      }
+    }
+  }
+
+  private addressesOf(parts: readonly NetlinkReply[], linkIndex: number): InterfaceAddress[] {
     const out: InterfaceAddress[] = [];
     for (const part of parts) {
       if (part.type !== RtmType.newAddr) continue;

@@ -122,6 +122,30 @@ describe('NetlinkLinkKernel', () => {
     expect(err).to.be.instanceOf(KernelError).and.include({ code: 'KIPVS_KERNEL_PROTOCOL', operation: 'link.listAddresses' });
   });
 
+  it('dumps again when the kernel marks the dump interrupted, and gives up with EINTR after 3 tries', async () => {
+    let dumps = 0;
+    const interrupted = (times: number): FakeRtnetlinkTransport =>
+      new (class extends FakeRtnetlinkTransport {
+        override async dump(message: NetlinkMessage, operation: string): Promise<NetlinkReply[]> {
+          const parts = await super.dump(message, operation);
+          return ++dumps <= times ? parts.map((p) => ({ ...p, flags: p.flags | 0x10 })) : parts;
+        }
+      })();
+    const t = interrupted(2);
+    const k = new NetlinkLinkKernel(t);
+    const link = await k.ensureDummyLink(CONTRACT_LINK);
+    await k.applyAddresses(link.index, [{ kind: 'addAddress', address: { family: 4, address: '10.96.0.1', prefixLength: 32 } }]);
+    expect(await k.listAddresses(link.index)).to.have.length(1);
+    expect(dumps).to.equal(3);
+    dumps = 0;
+    const always = new NetlinkLinkKernel(interrupted(99));
+    const again = await always.ensureDummyLink(CONTRACT_LINK);
+    await always.applyAddresses(again.index, [{ kind: 'addAddress', address: { family: 4, address: '10.96.0.1', prefixLength: 32 } }]);
+    const err = await always.listAddresses(again.index).catch((e: unknown) => e);
+    expect(err).to.be.instanceOf(KernelError).and.include({ errno: E.EINTR });
+    expect(dumps).to.equal(3);
+  });
+
   it('sends nothing for an empty batch', async () => {
     expect(await kernel.applyAddresses(5, [])).to.deep.equal({ applied: 0, failures: [] });
     expect(transport.batchCalls).to.equal(0);
