@@ -1,5 +1,6 @@
 // Reading and writing kernel sysctls as /proc/sys files (there is no netlink API for them).
-import { readFile, writeFile } from 'node:fs/promises';
+import { constants as fsConstants } from 'node:fs';
+import { open, readFile } from 'node:fs/promises';
 import { constants as osConstants } from 'node:os';
 import { join } from 'node:path';
 import { KernelError } from '../kernel/errors.js';
@@ -50,8 +51,14 @@ export async function readSysctl(name: string, root: string = DEFAULT_SYSCTL_ROO
 export async function writeSysctl(name: string, value: string, root: string = DEFAULT_SYSCTL_ROOT): Promise<void> {
   const path = sysctlPath(name, root);
   try {
-    // flag 'r+': never create a file; a missing sysctl must be ENOENT, not a new file
-    await writeFile(path, `${value}\n`, { flag: 'r+' });
+    // O_WRONLY|O_TRUNC as `echo >` does, but no O_CREAT: a missing sysctl must be ENOENT, not a new
+    // file. One write() call, as procfs takes the value from a single write.
+    const handle = await open(path, fsConstants.O_WRONLY | fsConstants.O_TRUNC);
+    try {
+      await handle.write(`${value}\n`);
+    } finally {
+      await handle.close();
+    }
   } catch (e) {
     throw new SysctlError('sysctl.write', name, path, errnoOf(e), { cause: e });
   }

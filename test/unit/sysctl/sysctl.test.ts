@@ -52,6 +52,9 @@ describe('sysctl', () => {
       expect(await readSysctl('net/ipv4/ip_forward', root)).to.equal('0');
       await writeSysctl('net/ipv4/ip_forward', '1', root);
       expect(get('net/ipv4/ip_forward')).to.equal('1\n');
+      put('net/ipv4/vs/conn_reuse_mode', '10');
+      await writeSysctl('net.ipv4.vs.conn_reuse_mode', '0', root);
+      expect(get('net/ipv4/vs/conn_reuse_mode')).to.equal('0\n');
     });
 
     it('says ENOENT with the path for a missing sysctl, and never creates it', async () => {
