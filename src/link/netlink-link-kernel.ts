@@ -2,6 +2,7 @@
 import { constants as osConstants } from 'node:os';
 import { KernelError, isKernelError } from '../kernel/errors.js';
 import type { AddressOperation, BatchResult, InterfaceAddress, LinkInfo, LinkKernel } from '../kernel/ports.js';
+import { NetlinkProtocol, openNetlinkTransport, type OpenTransportOptions } from '../netlink/open.js';
 import type { NetlinkMessage, NetlinkReply, NetlinkTransport } from '../netlink/transport.js';
 import {
   NlmFlags,
@@ -177,4 +178,9 @@ export class NetlinkLinkKernel implements LinkKernel {
   close(): void {
     this.transport.close();
   }
+}
+
+/** A NetlinkLinkKernel on its own NETLINK_ROUTE socket (src/netlink's transport). */
+export function openNetlinkLinkKernel(options: OpenTransportOptions = {}): NetlinkLinkKernel {
+  return new NetlinkLinkKernel(openNetlinkTransport(NetlinkProtocol.route, options));
 }

@@ -5,13 +5,12 @@ import { createConnection, createServer } from 'node:net';
 import { constants as osConstants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressOperation, InterfaceAddress } from '../../../src/kernel/ports.js';
-import { LinkKindConflictError, NetlinkLinkKernel } from '../../../src/link/index.js';
+import { LinkKindConflictError, openNetlinkLinkKernel, type NetlinkLinkKernel } from '../../../src/link/index.js';
 import { CONTRACT_LINK, linkKernelContract, nthVip } from '../../contract/link-kernel.contract.js';
 import { ipAddresses, run, sh } from '../../support/run.js';
-import { NetlinkProtocol, openNetlinkTransport } from '../../../src/netlink/index.js';
 
 const E = osConstants.errno;
-const openKernel = (): NetlinkLinkKernel => new NetlinkLinkKernel(openNetlinkTransport(NetlinkProtocol.route));
+const openKernel = (): NetlinkLinkKernel => openNetlinkLinkKernel();
 const dropLinks = (...names: string[]): void => {
   sh(names.map((n) => `ip link del ${n} 2>/dev/null`).join('; ') + '; true');
 };
