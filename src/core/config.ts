@@ -1,0 +1,30 @@
+// What the pure core needs to know about this node and this proxy, and the names it honours.
+import type { IpFamily } from '../model/index.js';
+import type { Cidr } from './ip.js';
+
+/** Per-Service scheduler override, e.g. "sh" (validated against KERNEL_SCHEDULERS). */
+export const SCHEDULER_ANNOTATION = 'ipvs.kube-ipvs-proxy.io/scheduler';
+/** Scheduler flags for sh/mh, comma-separated: "fallback" (SCHED1), "port" (SCHED2). */
+export const SCHEDULER_FLAGS_ANNOTATION = 'ipvs.kube-ipvs-proxy.io/scheduler-flags';
+
+/** Scheduler modules of Linux IPVS (net/netfilter/ipvs/ip_vs_*.c). */
+export const KERNEL_SCHEDULERS: readonly string[] = ['rr', 'wrr', 'lc', 'wlc', 'lblc', 'lblcr', 'dh', 'sh', 'sed', 'nq', 'mh', 'fo', 'ovf', 'twos'];
+
+export const DEFAULT_SCHEDULER = 'rr';
+/** Kubernetes' default sessionAffinityConfig.clientIP.timeoutSeconds (3 hours). */
+export const DEFAULT_AFFINITY_TIMEOUT_SECONDS = 10800;
+/** Kubernetes' maximum for it (one day). */
+export const MAX_AFFINITY_TIMEOUT_SECONDS = 86400;
+
+export interface CoreConfig {
+  /** this node's name, compared with endpoints' nodeName for internalTrafficPolicy Local */
+  readonly nodeName: string;
+  /** IP families this node serves; ClusterIPs of other families are not programmed */
+  readonly families: readonly IpFamily[];
+  /** the service-proxy-name label value we answer to; unset: only Services without that label */
+  readonly proxyName?: string | undefined;
+  /** default scheduler ("rr" when unset) */
+  readonly scheduler?: string | undefined;
+  /** ClusterIPs inside these are never programmed nor touched */
+  readonly excludeCidrs: readonly Cidr[];
+}

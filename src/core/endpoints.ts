@@ -1,0 +1,80 @@
+// EndpointSlices → the real servers of one Service port, choosing endpoints the way kube-proxy does:
+// ready ones; when none is ready, serving+terminating ones; de-duplicated across slices.
+import type { EndpointSliceLike, IpFamily, RealServer, RealServerKey } from '../model/index.js';
+import { realServerKey, SERVICE_NAME_LABEL } from '../model/index.js';
+import { parseIp } from './ip.js';
+import type { Rejection } from './rejection.js';
+
+export interface SliceRef {
+  /** "namespace/name" of the slice */
+  readonly key: string;
+  readonly slice: EndpointSliceLike;
+}
+
+export interface EndpointChoice {
+  readonly family: IpFamily;
+  /** Service port name ("" when unnamed) the slice ports are matched by */
+  readonly portName: string;
+  readonly protocol: string;
+  /** internalTrafficPolicy Local: only endpoints on `nodeName` */
+  readonly localOnly: boolean;
+  readonly nodeName: string;
+}
+
+interface Candidate {
+  readonly server: RealServer;
+  ready: boolean;
+  servingTerminating: boolean;
+}
+
+const ADDRESS_TYPES: Readonly<Record<string, IpFamily>> = { IPv4: 4, IPv6: 6 };
+
+/** Builds the real servers for one (family, port) of a Service; bad entries become rejections. */
+export function selectRealServers(slices: readonly SliceRef[], choice: EndpointChoice, rejections: Rejection[]): Map<RealServerKey, RealServer> {
+  const candidates = new Map<RealServerKey, Candidate>();
+  for (const { key, slice } of slices) {
+    if (ADDRESS_TYPES[slice.addressType] !== choice.family) continue; // FQDN and the other family
+    const port = (slice.ports ?? []).find((p) => (p.name ?? '') === choice.portName && (p.protocol ?? 'TCP') === choice.protocol);
+    if (!port) continue;
+    const portNumber = port.port;
+    if (portNumber === undefined || !Number.isInteger(portNumber) || portNumber < 1 || portNumber > 65535) {
+      rejections.push({ reason: 'InvalidEndpointPort', object: `EndpointSlice ${key}`, detail: `port ${JSON.stringify(choice.portName)} is ${String(portNumber)}; slice skipped for this port` });
+      continue;
+    }
+    for (const ep of slice.endpoints ?? []) {
+      if (choice.localOnly && ep.nodeName !== choice.nodeName) continue;
+      // Kubernetes: consumers use the first address; the others are fungible
+      const text = ep.addresses[0];
+      const ip = parseIp(text);
+      if (!ip || ip.family !== choice.family) {
+        rejections.push({ reason: 'InvalidEndpointAddress', object: `EndpointSlice ${key}`, detail: `endpoint address ${JSON.stringify(text)} is not an IPv${choice.family} address; endpoint skipped` });
+        continue;
+      }
+      const ready = ep.conditions?.ready ?? true; // unset means ready
+      const serving = ep.conditions?.serving ?? ready;
+      const terminating = ep.conditions?.terminating ?? false;
+      const server: RealServer = { family: ip.family, address: ip.address, port: portNumber, forward: 'masq', weight: 1, upperThreshold: 0, lowerThreshold: 0 };
+      const rk = realServerKey(server);
+      const seen = candidates.get(rk);
+      // the same endpoint in two slices (it moved between them): the better condition wins
+      if (seen) {
+        seen.ready ||= ready;
+        seen.servingTerminating ||= serving && terminating;
+      } else {
+        candidates.set(rk, { server, ready, servingTerminating: serving && terminating });
+      }
+    }
+  }
+  const all = [...candidates.entries()];
+  const ready = all.filter(([, c]) => c.ready);
+  const chosen = ready.length > 0 ? ready : all.filter(([, c]) => c.servingTerminating);
+  return new Map(chosen.map(([k, c]) => [k, c.server]));
+}
+
+/** The "namespace/name" of the Service a slice belongs to (label kubernetes.io/service-name). */
+export function serviceKeyOfSlice(slice: EndpointSliceLike): string | undefined {
+  const name = slice.metadata?.labels?.[SERVICE_NAME_LABEL];
+  const namespace = slice.metadata?.namespace;
+  if (!name || !namespace) return undefined;
+  return `${namespace}/${name}`;
+}

@@ -1,0 +1,31 @@
+// Reads back what the proxy owns: the addresses on its dummy link and the virtual servers on them.
+// Ownership rule: a virtual server is ours iff its address is bound on the link (and not excluded).
+import type { Cidr, MutableIpvsState } from '../core/index.js';
+import { emptyState, inCidrs } from '../core/index.js';
+import type { IpvsKernel, LinkKernel } from '../kernel/index.js';
+import type { RealServerKey, RealServerStatus, VirtualServerKey } from '../model/index.js';
+import { realServerKey, virtualServerKey } from '../model/index.js';
+
+export interface OwnedKernelState {
+  readonly state: MutableIpvsState;
+  /** connection counters as read, per virtual server */
+  readonly statuses: Map<VirtualServerKey, Map<RealServerKey, RealServerStatus>>;
+}
+
+export async function readOwnedState(ipvs: IpvsKernel, link: LinkKernel, linkIndex: number, excludeCidrs: readonly Cidr[]): Promise<OwnedKernelState> {
+  const state = emptyState();
+  const statuses = new Map<VirtualServerKey, Map<RealServerKey, RealServerStatus>>();
+  for (const a of await link.listAddresses(linkIndex)) {
+    if (!inCidrs(a.family, a.address, excludeCidrs)) state.addresses.set(a.address, a);
+  }
+  for (const { server } of await ipvs.listVirtualServers()) {
+    if (server.fwmark !== 0) continue;
+    const bound = state.addresses.get(server.address);
+    if (!bound || bound.family !== server.family) continue;
+    const key = virtualServerKey(server);
+    const reals = await ipvs.listRealServers(server);
+    state.virtualServers.set(key, { server, realServers: new Map(reals.map((r) => [realServerKey(r.server), r.server])) });
+    statuses.set(key, new Map(reals.map((r) => [realServerKey(r.server), r])));
+  }
+  return { state, statuses };
+}

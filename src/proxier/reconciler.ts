@@ -1,0 +1,637 @@
+// The reconciler: keeps the cluster objects it is told about, recomputes desired state for changed
+// Services only, and brings the kernel to it through the ports — coalesced, batched, retried.
+import type { Cidr, CoreConfig, IpvsState, MutableIpvsState, Plan, Rejection, VirtualServerState } from '../core/index.js';
+import {
+  applyAddressOperation,
+  applyIpvsOperation,
+  desiredForService,
+  diff,
+  emptyState,
+  parseCidrs,
+  planSize,
+  vipAddress,
+} from '../core/index.js';
+import type { AddressOperation, InterfaceAddress, IpvsKernel, IpvsOperation, LinkKernel } from '../kernel/index.js';
+import { errnoName, isKernelError } from '../kernel/errors.js';
+import type {
+  ClusterObjectHandler,
+  EndpointSliceLike,
+  IpFamily,
+  NodeLike,
+  RealServer,
+  RealServerKey,
+  RealServerStatus,
+  ServiceLike,
+  VirtualServer,
+  VirtualServerKey,
+} from '../model/index.js';
+import { realServerKey, virtualServerKey } from '../model/index.js';
+import type { CleanupResult } from './cleanup.js';
+import { cleanupOwnedState } from './cleanup.js';
+import { ClusterObjectStore } from './object-store.js';
+import type { Clock, Logger, MetricsSink } from './observability.js';
+import { nullMetrics, RECONCILER_METRICS as M, silentLogger, systemClock } from './observability.js';
+import { readOwnedState } from './read-kernel.js';
+
+export const DEFAULT_LINK_NAME = 'kube-ipvs0';
+export const DEFAULT_SYNC_PERIOD_MS = 30_000;
+/** Bursts of changes within this window become one sync (kube-proxy's default is 0: every change). */
+export const DEFAULT_MIN_SYNC_PERIOD_MS = 1_000;
+/**
+ * Upper bound on a terminating real server's life at weight 0. kube-proxy has none (it waits for the
+ * connections to end, forever); 15 minutes is the kernel's default TCP established timeout, after
+ * which an idle connection is gone anyway.
+ */
+export const DEFAULT_GRACE_PERIOD_MS = 15 * 60_000;
+/** How often terminating real servers' connection counts are read (kube-proxy: 1 minute). */
+export const DEFAULT_GRACEFUL_CHECK_INTERVAL_MS = 10_000;
+export const DEFAULT_MAX_BACKOFF_MS = 30_000;
+export const DEFAULT_BATCH_SIZE = 1_000;
+
+export interface ReconcilerOptions {
+  readonly ipvs: IpvsKernel;
+  readonly link: LinkKernel;
+  /** this node's name (endpoints' nodeName, for internalTrafficPolicy Local) */
+  readonly nodeName: string;
+  /** IP families this node serves */
+  readonly families: readonly IpFamily[];
+  /** service.kubernetes.io/service-proxy-name value we answer to; unset: only unlabelled Services */
+  readonly proxyName?: string | undefined;
+  /** default IPVS scheduler (rr) */
+  readonly scheduler?: string | undefined;
+  /** CIDR texts; virtual servers and addresses inside them are never programmed or touched. Invalid → constructor throws. */
+  readonly excludeCidrs?: readonly string[] | undefined;
+  /** dummy link holding the VIPs (kube-ipvs0) */
+  readonly linkName?: string | undefined;
+  /** period of full audits that read the kernel back and heal drift (30 s) */
+  readonly syncPeriodMs?: number | undefined;
+  /** minimum time between two syncs' starts; bursts coalesce (1 s) */
+  readonly minSyncPeriodMs?: number | undefined;
+  /** longest a TCP real server stays at weight 0 before deletion (15 min) */
+  readonly gracePeriodMs?: number | undefined;
+  readonly gracefulCheckIntervalMs?: number | undefined;
+  /** cap of the retry backoff after a failed sync (30 s; starts at 1 s, doubles) */
+  readonly maxBackoffMs?: number | undefined;
+  /** IPVS operations per apply() call (1000) */
+  readonly batchSize?: number | undefined;
+  readonly clock?: Clock | undefined;
+  readonly logger?: Logger | undefined;
+  readonly metrics?: MetricsSink | undefined;
+}
+
+export interface SyncFailure {
+  /** e.g. "ipvs.newService", "link.newAddress", "ipvs.listVirtualServers" */
+  readonly operation: string;
+  readonly key: string;
+  /** 0 when not an errno (timeout, transport) */
+  readonly errno: number;
+  readonly errnoName: string;
+  readonly message: string;
+}
+
+export interface SyncResult {
+  /** full: read the kernel back and compared everything we own; partial: changed Services only */
+  readonly kind: 'full' | 'partial';
+  readonly startedAt: number;
+  readonly durationMs: number;
+  readonly servicesComputed: number;
+  /** kernel writes attempted (IPVS + address operations) */
+  readonly operations: number;
+  readonly applied: number;
+  readonly failures: readonly SyncFailure[];
+  readonly rejections: number;
+}
+
+export interface ReconcilerHealth {
+  readonly synced: boolean;
+  /** clock time of the last sync that ended without failures (undefined: none yet) */
+  readonly lastSuccessAt: number | undefined;
+  /** clock time since which changes wait to be programmed (undefined: none waiting) */
+  readonly pendingSince: number | undefined;
+  readonly lastResult: SyncResult | undefined;
+}
+
+interface Terminating {
+  readonly virtualServer: VirtualServer;
+  /** the real server as kept in the kernel meanwhile: weight 0 */
+  readonly server: RealServer;
+  readonly deadline: number;
+}
+
+type Statuses = Map<VirtualServerKey, Map<RealServerKey, RealServerStatus>>;
+
+function failureOf(e: unknown, operation: string, key: string): SyncFailure {
+  if (isKernelError(e)) return { operation: e.operation, key: e.key, errno: e.errno, errnoName: e.errnoName, message: e.message };
+  const message = e instanceof Error ? e.message : String(e);
+  return { operation, key, errno: 0, errnoName: errnoName(0), message };
+}
+
+export class Reconciler implements ClusterObjectHandler {
+  readonly #ipvs: IpvsKernel;
+  readonly #link: LinkKernel;
+  readonly #config: CoreConfig;
+  readonly #excludeCidrs: readonly Cidr[];
+  readonly #linkName: string;
+  readonly #syncPeriod: number;
+  readonly #minSyncPeriod: number;
+  readonly #gracePeriod: number;
+  readonly #gracefulCheckInterval: number;
+  readonly #maxBackoff: number;
+  readonly #batchSize: number;
+  readonly #clock: Clock;
+  readonly #log: Logger;
+  readonly #metrics: MetricsSink;
+
+  readonly #store = new ClusterObjectStore();
+  /** desired virtual servers of every Service, and who claims each */
+  readonly #desired = new Map<VirtualServerKey, VirtualServerState>();
+  readonly #owner = new Map<VirtualServerKey, string>();
+  readonly #claims = new Map<string, VirtualServerKey[]>();
+  /** Services refused a key another Service holds; recomputed when it is released */
+  readonly #waiting = new Map<VirtualServerKey, Set<string>>();
+  /** desired virtual servers per address: an address is desired while this is > 0 */
+  readonly #addressRefs = new Map<string, number>();
+  /** shadow copy of what we own in the kernel: last read back, plus our successful writes */
+  #observed: MutableIpvsState = emptyState();
+  /** virtual servers to compare at the next partial sync */
+  readonly #scope = new Set<VirtualServerKey>();
+  readonly #terminating = new Map<VirtualServerKey, Map<RealServerKey, Terminating>>();
+
+  #synced = false;
+  #stopped = false;
+  #linkIndex: number | undefined;
+  #needFull = true;
+  #lastSyncStart = -Infinity;
+  #lastFullSync = -Infinity;
+  #nextGracefulCheck = -Infinity;
+  #failuresInRow = 0;
+  #retryAt: number | undefined;
+  #pendingSince: number | undefined;
+  #lastSuccessAt: number | undefined;
+  #lastResult: SyncResult | undefined;
+  #running: Promise<SyncResult> | undefined;
+  #timer: unknown;
+  #timerAt: number | undefined;
+
+  constructor(options: ReconcilerOptions) {
+    this.#ipvs = options.ipvs;
+    this.#link = options.link;
+    this.#excludeCidrs = parseCidrs(options.excludeCidrs ?? []);
+    this.#config = {
+      nodeName: options.nodeName,
+      families: options.families,
+      proxyName: options.proxyName,
+      scheduler: options.scheduler,
+      excludeCidrs: this.#excludeCidrs,
+    };
+    this.#linkName = options.linkName ?? DEFAULT_LINK_NAME;
+    this.#syncPeriod = options.syncPeriodMs ?? DEFAULT_SYNC_PERIOD_MS;
+    this.#minSyncPeriod = options.minSyncPeriodMs ?? DEFAULT_MIN_SYNC_PERIOD_MS;
+    this.#gracePeriod = options.gracePeriodMs ?? DEFAULT_GRACE_PERIOD_MS;
+    this.#gracefulCheckInterval = options.gracefulCheckIntervalMs ?? DEFAULT_GRACEFUL_CHECK_INTERVAL_MS;
+    this.#maxBackoff = options.maxBackoffMs ?? DEFAULT_MAX_BACKOFF_MS;
+    this.#batchSize = Math.max(1, options.batchSize ?? DEFAULT_BATCH_SIZE);
+    this.#clock = options.clock ?? systemClock;
+    this.#log = options.logger ?? silentLogger;
+    this.#metrics = options.metrics ?? nullMetrics;
+  }
+
+  // ---- ClusterObjectHandler -----------------------------------------------------------------
+
+  serviceChanged(key: string, service: ServiceLike | undefined): void {
+    this.#store.setService(key, service);
+    this.#changed();
+  }
+
+  endpointSliceChanged(key: string, slice: EndpointSliceLike | undefined): void {
+    this.#store.setSlice(key, slice);
+    this.#changed();
+  }
+
+  nodeChanged(_node: NodeLike | undefined): void {
+    // Nothing read from the Node yet (no topology hints); the handler exists for the contract.
+  }
+
+  synced(): void {
+    if (this.#synced) return;
+    this.#synced = true;
+    this.#log.info('cluster objects synced; programming starts', { services: this.#store.serviceKeys().length });
+    this.#wake();
+  }
+
+  // ---- control ------------------------------------------------------------------------------
+
+  /** Runs a sync now (after any running one); `full` reads the kernel back first. Never throws. */
+  async syncNow(options: { full?: boolean } = {}): Promise<SyncResult> {
+    await this.idle();
+    if (!this.#synced) {
+      // nothing is programmed before the initial lists are in
+      return { kind: 'partial', startedAt: this.#clock.now(), durationMs: 0, servicesComputed: 0, operations: 0, applied: 0, failures: [], rejections: 0 };
+    }
+    if (options.full) this.#needFull = true;
+    return this.#run();
+  }
+
+  /** Resolves when no sync is running. */
+  async idle(): Promise<void> {
+    while (this.#running) await this.#running;
+  }
+
+  /** Stops timers and waits for a running sync; the kernel is left as it is (restart-safe). */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    this.#clearTimer();
+    await this.idle();
+  }
+
+  /** Removes the virtual servers we own and the dummy link; every other IPVS rule stays. */
+  async cleanup(): Promise<CleanupResult> {
+    await this.stop();
+    return cleanupOwnedState(this.#ipvs, this.#link, this.#linkName, this.#excludeCidrs);
+  }
+
+  health(): ReconcilerHealth {
+    return { synced: this.#synced, lastSuccessAt: this.#lastSuccessAt, pendingSince: this.#pendingSince, lastResult: this.#lastResult };
+  }
+
+  /** The desired virtual servers (terminating real servers excluded), for diagnostics and tests. */
+  desiredState(): IpvsState {
+    return this.#desiredView(new Set(this.#desired.keys()), false);
+  }
+
+  // ---- scheduling ---------------------------------------------------------------------------
+
+  #changed(): void {
+    this.#pendingSince ??= this.#clock.now();
+    this.#wake();
+  }
+
+  /** Sets the one timer to the earliest moment something is due. */
+  #wake(): void {
+    if (this.#stopped || !this.#synced || this.#running) return;
+    const candidates: number[] = [];
+    const minNext = this.#lastSyncStart + this.#minSyncPeriod;
+    if (this.#store.hasDirty || this.#scope.size > 0 || this.#linkIndex === undefined) candidates.push(Math.max(minNext, this.#retryAt ?? -Infinity));
+    if (this.#retryAt !== undefined) candidates.push(this.#retryAt);
+    candidates.push(this.#lastFullSync + this.#syncPeriod);
+    if (this.#terminating.size > 0) candidates.push(Math.max(this.#nextGracefulCheck, minNext));
+    const at = Math.max(this.#clock.now(), Math.min(...candidates));
+    if (this.#timerAt === at) return;
+    this.#clearTimer();
+    this.#timerAt = at;
+    this.#timer = this.#clock.setTimeout(() => {
+      this.#timer = undefined;
+      this.#timerAt = undefined;
+      void this.#run();
+    }, at - this.#clock.now());
+  }
+
+  #clearTimer(): void {
+    if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#timerAt = undefined;
+  }
+
+  #run(): Promise<SyncResult> {
+    this.#clearTimer();
+    const p = this.#sync().finally(() => {
+      this.#running = undefined;
+      this.#wake();
+    });
+    this.#running = p;
+    return p;
+  }
+
+  // ---- one sync -----------------------------------------------------------------------------
+
+  async #sync(): Promise<SyncResult> {
+    const startedAt = this.#clock.now();
+    this.#lastSyncStart = startedAt;
+    const full = this.#needFull || this.#linkIndex === undefined || startedAt >= this.#lastFullSync + this.#syncPeriod;
+    const kind = full ? 'full' : 'partial';
+    const failures: SyncFailure[] = [];
+    let servicesComputed = 0;
+    let rejections = 0;
+    let operations = 0;
+    let applied = 0;
+    const pendingSince = this.#pendingSince;
+    this.#pendingSince = undefined;
+
+    try {
+      if (this.#linkIndex === undefined) this.#linkIndex = (await this.#link.ensureDummyLink(this.#linkName)).index;
+      const linkIndex = this.#linkIndex;
+
+      // 1. desired state of changed Services only
+      while (this.#store.hasDirty) {
+        for (const key of this.#store.takeDirty()) {
+          rejections += this.#recompute(key);
+          servicesComputed++;
+        }
+      }
+
+      // 2. what the kernel holds: read back on full syncs, else the shadow copy
+      const statuses: Statuses = new Map();
+      if (full) {
+        const read = await readOwnedState(this.#ipvs, this.#link, linkIndex, this.#excludeCidrs);
+        this.#observed = read.state;
+        for (const [k, v] of read.statuses) statuses.set(k, v);
+      }
+      const forceDelete = await this.#reapTerminating(statuses, startedAt);
+
+      // 3. compare, in scope
+      const keys = full ? new Set([...this.#desired.keys(), ...this.#observed.virtualServers.keys()]) : new Set(this.#scope);
+      this.#scope.clear();
+      const desired = this.#desiredView(keys, true);
+      const observed = this.#observedView(keys, full);
+      const raw = diff(desired, observed);
+      const plan = await this.#gracefully(raw, statuses, forceDelete, startedAt);
+
+      // 4. apply
+      operations = planSize(plan);
+      if (operations > 0) {
+        const r = await this.#apply(plan, linkIndex, failures);
+        applied = r;
+        this.#log.debug('applied kernel changes', { kind, operations, applied, failed: failures.length });
+      }
+      if (full) {
+        this.#lastFullSync = startedAt;
+        if (applied > 0 && this.#lastSuccessAt !== undefined) {
+          this.#metrics.increment(M.driftRepairs.name, {}, applied);
+          this.#log.warn('audit found kernel state that differed from desired and corrected it', { operations: applied });
+        }
+      }
+    } catch (e) {
+      failures.push(failureOf(e, 'sync', this.#linkName));
+    }
+
+    const now = this.#clock.now();
+    if (failures.length > 0) {
+      this.#failuresInRow++;
+      this.#needFull = true; // the shadow copy may be wrong now: read the kernel back next time
+      const backoff = Math.min(this.#maxBackoff, 1000 * 2 ** (this.#failuresInRow - 1));
+      this.#retryAt = now + backoff;
+      this.#pendingSince ??= pendingSince ?? startedAt;
+      this.#log.error('sync had failures; retrying', { kind, failures: failures.length, first: failures[0], retryInMs: backoff });
+    } else {
+      this.#failuresInRow = 0;
+      this.#retryAt = undefined;
+      this.#needFull = false;
+      this.#lastSuccessAt = now;
+      this.#metrics.set(M.lastSync.name, now / 1000);
+    }
+    const result: SyncResult = { kind, startedAt, durationMs: now - startedAt, servicesComputed, operations, applied, failures, rejections };
+    this.#lastResult = result;
+    this.#metrics.increment(M.syncTotal.name, { kind, result: failures.length > 0 ? 'failed' : 'ok' });
+    this.#metrics.observe(M.syncDuration.name, result.durationMs / 1000, { kind });
+    if (operations > 0) {
+      this.#metrics.increment(M.operations.name, { result: 'applied' }, applied);
+      this.#metrics.increment(M.operations.name, { result: 'failed' }, operations - applied);
+    }
+    this.#metrics.set(M.virtualServers.name, this.#desired.size);
+    let reals = 0;
+    for (const v of this.#desired.values()) reals += v.realServers.size;
+    this.#metrics.set(M.realServers.name, reals);
+    let terminating = 0;
+    for (const m of this.#terminating.values()) terminating += m.size;
+    this.#metrics.set(M.terminating.name, terminating);
+    return result;
+  }
+
+  /** Recomputes one Service's virtual servers into the aggregate; returns its rejection count. */
+  #recompute(serviceKey: string): number {
+    for (const k of this.#claims.get(serviceKey) ?? []) {
+      if (this.#owner.get(k) !== serviceKey) continue;
+      const old = this.#desired.get(k);
+      this.#owner.delete(k);
+      this.#desired.delete(k);
+      if (old) this.#unref(old.server.address);
+      this.#scope.add(k);
+      // a Service that wanted this key can have it now
+      for (const other of this.#waiting.get(k) ?? []) if (other !== serviceKey) this.#store.markDirty(other);
+      this.#waiting.delete(k);
+    }
+    for (const set of this.#waiting.values()) set.delete(serviceKey);
+    this.#claims.delete(serviceKey);
+
+    const service = this.#store.service(serviceKey);
+    if (!service) return 0;
+    const result = desiredForService(serviceKey, service, this.#store.slicesOf(serviceKey), this.#config);
+    const rejections: Rejection[] = [...result.rejections];
+    const claimed: VirtualServerKey[] = [];
+    for (const [k, state] of result.virtualServers) {
+      const holder = this.#owner.get(k);
+      if (holder !== undefined && holder !== serviceKey) {
+        rejections.push({ reason: 'VirtualServerConflict', object: `Service ${serviceKey}`, detail: `${k} is already programmed for Service ${holder}; skipped until it is released` });
+        let w = this.#waiting.get(k);
+        if (!w) this.#waiting.set(k, (w = new Set()));
+        w.add(serviceKey);
+        continue;
+      }
+      this.#owner.set(k, serviceKey);
+      this.#desired.set(k, state);
+      this.#ref(state.server.address);
+      this.#scope.add(k);
+      claimed.push(k);
+    }
+    this.#claims.set(serviceKey, claimed);
+    for (const r of rejections) {
+      this.#log.warn('skipped invalid part of a cluster object', { reason: r.reason, object: r.object, detail: r.detail });
+      this.#metrics.increment(M.rejections.name, { reason: r.reason });
+    }
+    return rejections.length;
+  }
+
+  #ref(address: string): void {
+    this.#addressRefs.set(address, (this.#addressRefs.get(address) ?? 0) + 1);
+  }
+
+  #unref(address: string): void {
+    const n = (this.#addressRefs.get(address) ?? 0) - 1;
+    if (n > 0) this.#addressRefs.set(address, n);
+    else this.#addressRefs.delete(address);
+  }
+
+  /** Desired state restricted to `keys` (and their addresses), with terminating real servers kept at weight 0. */
+  #desiredView(keys: ReadonlySet<VirtualServerKey>, withTerminating: boolean): IpvsState {
+    const virtualServers = new Map<VirtualServerKey, VirtualServerState>();
+    const addresses = new Map<string, InterfaceAddress>();
+    const consider = (family: IpFamily, address: string): void => {
+      if (this.#addressRefs.has(address)) addresses.set(address, vipAddress(family, address));
+    };
+    for (const k of keys) {
+      const d = this.#desired.get(k);
+      const leaving = withTerminating ? this.#terminating.get(k) : undefined;
+      if (!d) {
+        if (leaving) this.#terminating.delete(k); // the virtual server itself goes: so do they
+        const o = this.#observed.virtualServers.get(k);
+        if (o) consider(o.server.family, o.server.address);
+        continue;
+      }
+      consider(d.server.family, d.server.address);
+      if (!leaving) {
+        virtualServers.set(k, d);
+        continue;
+      }
+      const realServers = new Map(d.realServers);
+      for (const [rk, t] of leaving) {
+        if (d.realServers.has(rk)) leaving.delete(rk); // the endpoint came back: desired weight again
+        else realServers.set(rk, t.server);
+      }
+      if (leaving.size === 0) this.#terminating.delete(k);
+      virtualServers.set(k, { server: d.server, realServers });
+    }
+    return { virtualServers, addresses };
+  }
+
+  /** Observed state restricted to `keys` and the addresses involved (all owned addresses when full). */
+  #observedView(keys: ReadonlySet<VirtualServerKey>, full: boolean): IpvsState {
+    if (full) return this.#observed;
+    const virtualServers = new Map<VirtualServerKey, VirtualServerState>();
+    const addresses = new Map<string, InterfaceAddress>();
+    const consider = (address: string): void => {
+      const a = this.#observed.addresses.get(address);
+      if (a) addresses.set(address, a);
+    };
+    for (const k of keys) {
+      const o = this.#observed.virtualServers.get(k);
+      if (o) {
+        virtualServers.set(k, o);
+        consider(o.server.address);
+      }
+      const d = this.#desired.get(k);
+      if (d) consider(d.server.address);
+    }
+    return { virtualServers, addresses };
+  }
+
+  // ---- graceful termination -----------------------------------------------------------------
+
+  /**
+   * Reads connection counts of terminating real servers (when due) and releases those with none
+   * left, gone, or past the grace period; returns the ones to delete regardless of counts.
+   */
+  async #reapTerminating(statuses: Statuses, now: number): Promise<Set<string>> {
+    const forceDelete = new Set<string>();
+    if (this.#terminating.size === 0 || now < this.#nextGracefulCheck) return forceDelete;
+    this.#nextGracefulCheck = now + this.#gracefulCheckInterval;
+    for (const [vsKey, leaving] of this.#terminating) {
+      const first = leaving.values().next().value;
+      if (!first) continue;
+      const counts = await this.#statusesOf(first.virtualServer, statuses);
+      for (const [rk, t] of leaving) {
+        const s = counts.get(rk);
+        const connections = s ? s.activeConnections + s.inactiveConnections : 0;
+        if (connections === 0 || now >= t.deadline) {
+          if (connections > 0) {
+            forceDelete.add(`${vsKey} ${rk}`);
+            this.#log.info('grace period over; deleting real server with connections left', { virtualServer: vsKey, realServer: rk, connections });
+          }
+          leaving.delete(rk);
+          this.#scope.add(vsKey);
+        }
+      }
+      if (leaving.size === 0) this.#terminating.delete(vsKey);
+    }
+    return forceDelete;
+  }
+
+  async #statusesOf(vs: VirtualServer, statuses: Statuses): Promise<Map<RealServerKey, RealServerStatus>> {
+    const key = virtualServerKey(vs);
+    let m = statuses.get(key);
+    if (!m) {
+      const list = await this.#ipvs.listRealServers(vs);
+      m = new Map(list.map((r) => [realServerKey(r.server), r]));
+      statuses.set(key, m);
+    }
+    return m;
+  }
+
+  /**
+   * A TCP real server leaving with connections goes to weight 0 instead of away (kube-proxy's
+   * graceful termination, #57841); UDP and SCTP ones are deleted at once (#71514: their entries
+   * would keep attracting datagrams; the kernel's expire_nodest_conn drops them).
+   */
+  async #gracefully(plan: Plan, statuses: Statuses, forceDelete: ReadonlySet<string>, now: number): Promise<Plan> {
+    const candidates = new Set(plan.ipvs.filter(
+      (op) => op.kind === 'deleteRealServer' && op.virtualServer.protocol === 'TCP' && !forceDelete.has(`${virtualServerKey(op.virtualServer)} ${realServerKey(op.realServer)}`),
+    ));
+    if (candidates.size === 0) return plan;
+    const ipvs: IpvsOperation[] = [];
+    for (const op of plan.ipvs) {
+      if (!candidates.has(op) || op.kind !== 'deleteRealServer') {
+        ipvs.push(op);
+        continue;
+      }
+      const vsKey = virtualServerKey(op.virtualServer);
+      const rk = realServerKey(op.realServer);
+      const s = (await this.#statusesOf(op.virtualServer, statuses)).get(rk);
+      const connections = s ? s.activeConnections + s.inactiveConnections : 0;
+      if (connections === 0) {
+        ipvs.push(op);
+        continue;
+      }
+      const server: RealServer = { ...op.realServer, weight: 0 };
+      let leaving = this.#terminating.get(vsKey);
+      if (!leaving) this.#terminating.set(vsKey, (leaving = new Map<RealServerKey, Terminating>()));
+      leaving.set(rk, { virtualServer: op.virtualServer, server, deadline: now + this.#gracePeriod });
+      if (this.#nextGracefulCheck < now) this.#nextGracefulCheck = now + this.#gracefulCheckInterval;
+      this.#log.info('real server terminating gracefully at weight 0', { virtualServer: vsKey, realServer: rk, connections });
+      if (op.realServer.weight !== 0) ipvs.push({ kind: 'updateRealServer', virtualServer: op.virtualServer, realServer: server });
+    }
+    return { bind: plan.bind, ipvs, unbind: plan.unbind };
+  }
+
+  // ---- applying -----------------------------------------------------------------------------
+
+  /** Binds, changes IPVS in batches, unbinds; updates the shadow copy; returns how many applied. */
+  async #apply(plan: Plan, linkIndex: number, failures: SyncFailure[]): Promise<number> {
+    let applied = 0;
+    const unbound = new Set<string>();
+    if (plan.bind.length > 0) applied += await this.#applyAddresses(linkIndex, plan.bind, failures, unbound);
+
+    // never create a virtual server whose address failed to bind: we could not recognise it as ours later
+    const ipvs = plan.ipvs.filter((op) => op.kind.startsWith('delete') || !unbound.has(op.virtualServer.address));
+    for (const op of plan.ipvs) {
+      if (op.kind === 'addVirtualServer' && unbound.has(op.virtualServer.address)) {
+        failures.push({ operation: 'ipvs.newService', key: virtualServerKey(op.virtualServer), errno: 0, errnoName: errnoName(0), message: 'skipped: its address could not be bound' });
+      }
+    }
+    for (let i = 0; i < ipvs.length; i += this.#batchSize) {
+      const batch = ipvs.slice(i, i + this.#batchSize);
+      try {
+        const r = await this.#ipvs.apply(batch);
+        const failed = new Set(r.failures.map((f) => f.index));
+        batch.forEach((op, j) => {
+          if (!failed.has(j)) applyIpvsOperation(this.#observed, op);
+        });
+        applied += r.applied;
+        for (const f of r.failures) failures.push(failureOf(f.error, f.error.operation, f.error.key));
+      } catch (e) {
+        failures.push(failureOf(e, 'ipvs.apply', `${batch.length} operations`));
+      }
+    }
+
+    // an address stays while any virtual server of ours still uses it (e.g. its deletion failed)
+    const inUse = new Set([...this.#observed.virtualServers.values()].map((v) => v.server.address));
+    const unbind = plan.unbind.filter((op) => !inUse.has(op.address.address));
+    if (unbind.length > 0) applied += await this.#applyAddresses(linkIndex, unbind, failures, new Set());
+    return applied;
+  }
+
+  async #applyAddresses(linkIndex: number, ops: readonly AddressOperation[], failures: SyncFailure[], failedAddresses: Set<string>): Promise<number> {
+    try {
+      const r = await this.#link.applyAddresses(linkIndex, ops);
+      const failed = new Set(r.failures.map((f) => f.index));
+      ops.forEach((op, j) => {
+        if (failed.has(j)) failedAddresses.add(op.address.address);
+        else applyAddressOperation(this.#observed, op);
+      });
+      for (const f of r.failures) failures.push(failureOf(f.error, f.error.operation, f.error.key));
+      return r.applied;
+    } catch (e) {
+      for (const op of ops) failedAddresses.add(op.address.address);
+      failures.push(failureOf(e, 'link.applyAddresses', `${ops.length} operations`));
+      return 0;
+    }
+  }
+}

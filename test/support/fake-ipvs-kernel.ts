@@ -1,0 +1,290 @@
+// A stateful IpvsKernel that answers like the kernel (EEXIST, ESRCH, ENOENT, ERANGE), for unit tests
+// and for the contract suite the netlink implementation also runs. It keeps an operation log.
+import { constants as osConstants } from 'node:os';
+import { KernelError } from '../../src/kernel/errors.js';
+import type { BatchResult, IpvsKernel, IpvsOperation, IpvsTimeouts } from '../../src/kernel/ports.js';
+import type {
+  RealServer,
+  RealServerKey,
+  RealServerStatus,
+  TrafficStats,
+  VirtualServer,
+  VirtualServerKey,
+  VirtualServerStatus,
+} from '../../src/model/ipvs.js';
+import { realServerKey, VirtualServerFlags, virtualServerKey } from '../../src/model/ipvs.js';
+
+const E = osConstants.errno;
+
+/** Schedulers the fake kernel "has modules for"; others answer ENOENT like a missing module. */
+export const FAKE_KERNEL_SCHEDULERS: readonly string[] = ['rr', 'wrr', 'lc', 'wlc', 'lblc', 'lblcr', 'dh', 'sh', 'sed', 'nq', 'mh', 'fo', 'ovf', 'twos'];
+
+/** The netlink command each operation kind stands for (used as KernelError.operation). */
+export const IPVS_OPERATION_NAMES: Readonly<Record<IpvsOperation['kind'], string>> = {
+  addVirtualServer: 'ipvs.newService',
+  updateVirtualServer: 'ipvs.setService',
+  deleteVirtualServer: 'ipvs.delService',
+  addRealServer: 'ipvs.newDest',
+  updateRealServer: 'ipvs.setDest',
+  deleteRealServer: 'ipvs.delDest',
+};
+
+export type FakeIpvsCall = IpvsOperation['kind'] | 'info' | 'listVirtualServers' | 'listRealServers' | 'getTimeouts' | 'setTimeouts' | 'flush';
+
+/** One call the fake received: what, on which key, and the errno it answered (0 = success). */
+export interface FakeIpvsLogEntry {
+  readonly call: FakeIpvsCall;
+  readonly key: string;
+  readonly errno: number;
+  /** true for calls that would change the kernel (every IpvsOperation, setTimeouts, flush) */
+  readonly write: boolean;
+}
+
+export interface FakeIpvsFailure {
+  readonly call: FakeIpvsCall;
+  /** virtual server key; for real-server operations "VSKEY -> RSKEY"; omit to match any key */
+  readonly key?: string;
+  readonly errno: number;
+  /** how many matching calls fail (default 1); Infinity for "until cleared" */
+  readonly times?: number;
+}
+
+interface RealServerEntry {
+  server: RealServer;
+  activeConnections: number;
+  inactiveConnections: number;
+  persistentConnections: number;
+}
+
+interface VirtualServerEntry {
+  server: VirtualServer;
+  reals: Map<RealServerKey, RealServerEntry>;
+}
+
+const ZERO_STATS: TrafficStats = { connections: 0n, packetsIn: 0n, packetsOut: 0n, bytesIn: 0n, bytesOut: 0n };
+
+function realKey(vs: VirtualServer, rs: RealServer): string {
+  return `${virtualServerKey(vs)} -> ${realServerKey(rs)}`;
+}
+
+function copyVirtualServer(vs: VirtualServer): VirtualServer {
+  return { ...vs, flags: vs.flags & ~VirtualServerFlags.hashed };
+}
+
+export class FakeIpvsKernel implements IpvsKernel {
+  readonly #services = new Map<VirtualServerKey, VirtualServerEntry>();
+  #timeouts: IpvsTimeouts = { tcp: 900, tcpFin: 120, udp: 300 };
+  #failures: Array<{ call: FakeIpvsCall; key?: string; errno: number; remaining: number }> = [];
+  #log: FakeIpvsLogEntry[] = [];
+  #closed = false;
+
+  // ---- test controls ------------------------------------------------------------------------
+
+  /** Every call received since construction or the last clearLog(). */
+  get log(): readonly FakeIpvsLogEntry[] {
+    return this.#log;
+  }
+
+  /** Number of write calls attempted (successful or not) since the last clearLog(). */
+  get writeCount(): number {
+    return this.#log.filter((e) => e.write).length;
+  }
+
+  clearLog(): void {
+    this.#log = [];
+  }
+
+  /** Makes the next `times` matching calls fail with `errno` (the state is left unchanged). */
+  injectFailure(failure: FakeIpvsFailure): void {
+    this.#failures.push({
+      call: failure.call,
+      ...(failure.key !== undefined ? { key: failure.key } : {}),
+      errno: failure.errno,
+      remaining: failure.times ?? 1,
+    });
+  }
+
+  clearFailures(): void {
+    this.#failures = [];
+  }
+
+  /** Sets the connection counters the kernel would report for a real server (graceful-termination tests). */
+  setConnections(vsKey: string, rsKey: string, counts: { active: number; inactive: number; persistent?: number }): void {
+    const rs = this.#services.get(vsKey as VirtualServerKey)?.reals.get(rsKey as RealServerKey);
+    if (!rs) throw new Error(`fake ipvs: no real server ${rsKey} in ${vsKey}`);
+    rs.activeConnections = counts.active;
+    rs.inactiveConnections = counts.inactive;
+    rs.persistentConnections = counts.persistent ?? 0;
+  }
+
+  /** Synchronous snapshot for assertions: virtual server key → its settings and real servers by key. */
+  snapshot(): Map<VirtualServerKey, { server: VirtualServer; reals: Map<RealServerKey, RealServer> }> {
+    const out = new Map<VirtualServerKey, { server: VirtualServer; reals: Map<RealServerKey, RealServer> }>();
+    for (const [k, e] of this.#services) {
+      out.set(k, { server: copyVirtualServer(e.server), reals: new Map([...e.reals].map(([rk, r]) => [rk, { ...r.server }])) });
+    }
+    return out;
+  }
+
+  /** `ipvsadm -Sn`-like sorted lines, handy for whole-table equality in tests. */
+  dump(): string[] {
+    const lines: string[] = [];
+    for (const [k, e] of this.#services) {
+      const vs = e.server;
+      const p = vs.flags & VirtualServerFlags.persistent ? ` -p ${vs.timeout}` : '';
+      lines.push(`-A ${k} -s ${vs.scheduler}${p} flags=0x${vs.flags.toString(16)}`);
+      for (const [rk, r] of e.reals) lines.push(`-a ${k} -r ${rk} -${r.server.forward} -w ${r.server.weight}`);
+    }
+    return lines.sort();
+  }
+
+  // ---- IpvsKernel ---------------------------------------------------------------------------
+
+  info(): Promise<{ readonly version: string; readonly connectionTableSize: number }> {
+    return this.#call('info', '', false, () => ({ version: '1.2.1', connectionTableSize: 4096 }));
+  }
+
+  listVirtualServers(): Promise<VirtualServerStatus[]> {
+    return this.#call('listVirtualServers', '', false, () =>
+      [...this.#services.values()].map((e) => ({ server: copyVirtualServer(e.server), stats: { ...ZERO_STATS } })),
+    );
+  }
+
+  listRealServers(virtualServer: VirtualServer): Promise<RealServerStatus[]> {
+    const key = virtualServerKey(virtualServer);
+    // Like GET_DEST dump: a missing service gives an empty list, not an error.
+    return this.#call('listRealServers', key, false, () =>
+      [...(this.#services.get(key)?.reals.values() ?? [])].map((r) => ({
+        server: { ...r.server },
+        activeConnections: r.activeConnections,
+        inactiveConnections: r.inactiveConnections,
+        persistentConnections: r.persistentConnections,
+        stats: { ...ZERO_STATS },
+      })),
+    );
+  }
+
+  apply(operations: readonly IpvsOperation[]): Promise<BatchResult> {
+    if (this.#closed) return Promise.reject(this.#closedError('apply'));
+    const failures: Array<{ index: number; error: KernelError }> = [];
+    let applied = 0;
+    operations.forEach((op, index) => {
+      const key = 'realServer' in op ? realKey(op.virtualServer, op.realServer) : virtualServerKey(op.virtualServer);
+      const errno = this.#takeFailure(op.kind, key) ?? this.#applyOne(op);
+      this.#log.push({ call: op.kind, key, errno, write: true });
+      if (errno === 0) applied++;
+      else failures.push({ index, error: KernelError.errno(errno, IPVS_OPERATION_NAMES[op.kind], key) });
+    });
+    return Promise.resolve({ applied, failures });
+  }
+
+  getTimeouts(): Promise<IpvsTimeouts> {
+    return this.#call('getTimeouts', '', false, () => ({ ...this.#timeouts }));
+  }
+
+  setTimeouts(timeouts: IpvsTimeouts): Promise<void> {
+    return this.#call('setTimeouts', '', true, () => {
+      // 0 means "leave unchanged", as SET_CONFIG does
+      this.#timeouts = {
+        tcp: timeouts.tcp || this.#timeouts.tcp,
+        tcpFin: timeouts.tcpFin || this.#timeouts.tcpFin,
+        udp: timeouts.udp || this.#timeouts.udp,
+      };
+    });
+  }
+
+  flush(): Promise<void> {
+    return this.#call('flush', '', true, () => this.#services.clear());
+  }
+
+  close(): void {
+    this.#closed = true;
+  }
+
+  // ---- internals ----------------------------------------------------------------------------
+
+  #closedError(operation: string): KernelError {
+    return new KernelError('KIPVS_KERNEL_UNAVAILABLE', 0, operation, 'closed', 'fake ipvs kernel: used after close()');
+  }
+
+  #call<T>(call: FakeIpvsCall, key: string, write: boolean, body: () => T): Promise<T> {
+    if (this.#closed) return Promise.reject(this.#closedError(call));
+    const errno = this.#takeFailure(call, key);
+    this.#log.push({ call, key, errno: errno ?? 0, write });
+    if (errno !== undefined) return Promise.reject(KernelError.errno(errno, `ipvs.${call}`, key));
+    return Promise.resolve(body());
+  }
+
+  #takeFailure(call: FakeIpvsCall, key: string): number | undefined {
+    const f = this.#failures.find((x) => x.call === call && (x.key === undefined || x.key === key) && x.remaining > 0);
+    if (!f) return undefined;
+    f.remaining--;
+    if (f.remaining <= 0) this.#failures = this.#failures.filter((x) => x !== f);
+    return f.errno;
+  }
+
+  /** Applies one operation; returns 0 or the errno the kernel would answer. */
+  #applyOne(op: IpvsOperation): number {
+    const key = virtualServerKey(op.virtualServer);
+    const entry = this.#services.get(key);
+    switch (op.kind) {
+      case 'addVirtualServer': {
+        if (entry) return E.EEXIST;
+        const bad = this.#checkVirtualServer(op.virtualServer);
+        if (bad) return bad;
+        this.#services.set(key, { server: copyVirtualServer(op.virtualServer), reals: new Map() });
+        return 0;
+      }
+      case 'updateVirtualServer': {
+        if (!entry) return E.ESRCH;
+        const bad = this.#checkVirtualServer(op.virtualServer);
+        if (bad) return bad;
+        entry.server = copyVirtualServer(op.virtualServer);
+        return 0;
+      }
+      case 'deleteVirtualServer':
+        if (!entry) return E.ESRCH;
+        this.#services.delete(key); // its real servers go with it
+        return 0;
+      case 'addRealServer': {
+        if (!entry) return E.ESRCH;
+        const rk = realServerKey(op.realServer);
+        if (entry.reals.has(rk)) return E.EEXIST;
+        const bad = this.#checkRealServer(op.realServer);
+        if (bad) return bad;
+        entry.reals.set(rk, { server: { ...op.realServer }, activeConnections: 0, inactiveConnections: 0, persistentConnections: 0 });
+        return 0;
+      }
+      case 'updateRealServer': {
+        if (!entry) return E.ESRCH;
+        const rs = entry.reals.get(realServerKey(op.realServer));
+        if (!rs) return E.ENOENT;
+        const bad = this.#checkRealServer(op.realServer);
+        if (bad) return bad;
+        rs.server = { ...op.realServer }; // counters survive a SET_DEST
+        return 0;
+      }
+      case 'deleteRealServer': {
+        if (!entry) return E.ESRCH;
+        const rk = realServerKey(op.realServer);
+        if (!entry.reals.has(rk)) return E.ENOENT;
+        entry.reals.delete(rk);
+        return 0;
+      }
+    }
+  }
+
+  #checkVirtualServer(vs: VirtualServer): number {
+    if (vs.family !== 4 && vs.family !== 6) return E.EAFNOSUPPORT;
+    if (!FAKE_KERNEL_SCHEDULERS.includes(vs.scheduler)) return E.ENOENT;
+    if (vs.fwmark === 0 && (vs.port < 0 || vs.port > 65535)) return E.EINVAL;
+    if (vs.family === 6 && (vs.netmask < 1 || vs.netmask > 128)) return E.EINVAL;
+    return 0;
+  }
+
+  #checkRealServer(rs: RealServer): number {
+    if (rs.weight < 0 || rs.lowerThreshold > rs.upperThreshold) return E.ERANGE;
+    if (rs.port < 0 || rs.port > 65535) return E.EINVAL;
+    return 0;
+  }
+}

@@ -1,0 +1,198 @@
+// A stateful LinkKernel that answers like rtnetlink (EEXIST on a duplicate address, EADDRNOTAVAIL on
+// deleting a missing one, ENODEV for a missing link), with an operation log and failure injection.
+import { constants as osConstants } from 'node:os';
+import { KernelError } from '../../src/kernel/errors.js';
+import type { AddressOperation, BatchResult, InterfaceAddress, LinkInfo, LinkKernel } from '../../src/kernel/ports.js';
+
+const E = osConstants.errno;
+
+export type FakeLinkCall = AddressOperation['kind'] | 'getLink' | 'ensureDummyLink' | 'deleteLink' | 'listAddresses';
+
+export interface FakeLinkLogEntry {
+  readonly call: FakeLinkCall;
+  /** link name, or "IFINDEX/ADDRESS" for address operations */
+  readonly key: string;
+  readonly errno: number;
+  /** true for calls that changed (or tried to change) the kernel */
+  readonly write: boolean;
+}
+
+export interface FakeLinkFailure {
+  readonly call: FakeLinkCall;
+  /** link name, or the address text for address operations; omit to match any */
+  readonly key?: string;
+  readonly errno: number;
+  readonly times?: number;
+}
+
+interface LinkEntry {
+  info: LinkInfo;
+  addresses: InterfaceAddress[];
+}
+
+const OPERATION_NAMES: Readonly<Record<FakeLinkCall, string>> = {
+  addAddress: 'link.newAddress',
+  deleteAddress: 'link.delAddress',
+  getLink: 'link.getLink',
+  ensureDummyLink: 'link.newLink',
+  deleteLink: 'link.delLink',
+  listAddresses: 'link.getAddress',
+};
+
+export class FakeLinkKernel implements LinkKernel {
+  readonly #links = new Map<string, LinkEntry>();
+  #nextIndex = 1;
+  #failures: Array<{ call: FakeLinkCall; key?: string; errno: number; remaining: number }> = [];
+  #log: FakeLinkLogEntry[] = [];
+  #closed = false;
+
+  constructor() {
+    // every namespace has a loopback at index 1
+    this.addLink('lo', '', true);
+  }
+
+  // ---- test controls ------------------------------------------------------------------------
+
+  get log(): readonly FakeLinkLogEntry[] {
+    return this.#log;
+  }
+
+  get writeCount(): number {
+    return this.#log.filter((e) => e.write).length;
+  }
+
+  clearLog(): void {
+    this.#log = [];
+  }
+
+  injectFailure(failure: FakeLinkFailure): void {
+    this.#failures.push({
+      call: failure.call,
+      ...(failure.key !== undefined ? { key: failure.key } : {}),
+      errno: failure.errno,
+      remaining: failure.times ?? 1,
+    });
+  }
+
+  clearFailures(): void {
+    this.#failures = [];
+  }
+
+  /** Creates a link directly (an admin's eth0, a pre-existing kube-ipvs0…); not logged. */
+  addLink(name: string, kind: string, up = false): LinkInfo {
+    if (this.#links.has(name)) throw new Error(`fake link: ${name} exists`);
+    const info: LinkInfo = { index: this.#nextIndex++, name, kind, up };
+    this.#links.set(name, { info, addresses: [] });
+    return { ...info };
+  }
+
+  /** Addresses on a link by name, as "ADDRESS/PREFIX" sorted (like the `ipAddresses` witness). */
+  addressesOf(name: string): string[] {
+    return (this.#links.get(name)?.addresses ?? []).map((a) => `${a.address}/${a.prefixLength}`).sort();
+  }
+
+  linkNames(): string[] {
+    return [...this.#links.keys()].sort();
+  }
+
+  // ---- LinkKernel ---------------------------------------------------------------------------
+
+  getLink(name: string): Promise<LinkInfo | undefined> {
+    return this.#call('getLink', name, false, () => {
+      const l = this.#links.get(name);
+      return l ? { ...l.info } : undefined;
+    });
+  }
+
+  ensureDummyLink(name: string): Promise<LinkInfo> {
+    const existing = this.#links.get(name);
+    return this.#call('ensureDummyLink', name, existing === undefined, () => {
+      if (existing) {
+        // a same-named link of another kind is not ours to adopt
+        if (existing.info.kind !== 'dummy') throw KernelError.errno(E.EEXIST, OPERATION_NAMES.ensureDummyLink, name);
+        return { ...existing.info };
+      }
+      return this.addLink(name, 'dummy', false);
+    });
+  }
+
+  deleteLink(name: string): Promise<void> {
+    return this.#call('deleteLink', name, true, () => {
+      if (!this.#links.delete(name)) throw KernelError.errno(E.ENODEV, OPERATION_NAMES.deleteLink, name);
+    });
+  }
+
+  listAddresses(linkIndex: number): Promise<InterfaceAddress[]> {
+    // a dump filtered by index: a missing link simply has no addresses
+    return this.#call('listAddresses', String(linkIndex), false, () => this.#byIndex(linkIndex)?.addresses.map((a) => ({ ...a })) ?? []);
+  }
+
+  applyAddresses(linkIndex: number, operations: readonly AddressOperation[]): Promise<BatchResult> {
+    if (this.#closed) return Promise.reject(this.#closedError('applyAddresses'));
+    const failures: Array<{ index: number; error: KernelError }> = [];
+    let applied = 0;
+    operations.forEach((op, index) => {
+      const errno = this.#takeFailure(op.kind, op.address.address) ?? this.#applyOne(linkIndex, op);
+      this.#log.push({ call: op.kind, key: `${linkIndex}/${op.address.address}`, errno, write: true });
+      if (errno === 0) applied++;
+      else failures.push({ index, error: KernelError.errno(errno, OPERATION_NAMES[op.kind], `${op.address.address}/${op.address.prefixLength}`) });
+    });
+    return Promise.resolve({ applied, failures });
+  }
+
+  close(): void {
+    this.#closed = true;
+  }
+
+  // ---- internals ----------------------------------------------------------------------------
+
+  #byIndex(index: number): LinkEntry | undefined {
+    for (const l of this.#links.values()) if (l.info.index === index) return l;
+    return undefined;
+  }
+
+  #applyOne(linkIndex: number, op: AddressOperation): number {
+    const link = this.#byIndex(linkIndex);
+    if (!link) return E.ENODEV;
+    const at = link.addresses.findIndex((a) => a.family === op.address.family && a.address === op.address.address);
+    if (op.kind === 'addAddress') {
+      if (at >= 0) return E.EEXIST; // even without NLM_F_EXCL
+      if (op.address.family === 4 && (op.address.prefixLength < 0 || op.address.prefixLength > 32)) return E.EINVAL;
+      if (op.address.family === 6 && (op.address.prefixLength < 0 || op.address.prefixLength > 128)) return E.EINVAL;
+      link.addresses.push({ ...op.address });
+      return 0;
+    }
+    if (at < 0) return E.EADDRNOTAVAIL;
+    link.addresses.splice(at, 1);
+    return 0;
+  }
+
+  #closedError(operation: string): KernelError {
+    return new KernelError('KIPVS_KERNEL_UNAVAILABLE', 0, operation, 'closed', 'fake link kernel: used after close()');
+  }
+
+  #call<T>(call: FakeLinkCall, key: string, write: boolean, body: () => T): Promise<T> {
+    if (this.#closed) return Promise.reject(this.#closedError(call));
+    const injected = this.#takeFailure(call, key);
+    if (injected !== undefined) {
+      this.#log.push({ call, key, errno: injected, write });
+      return Promise.reject(KernelError.errno(injected, OPERATION_NAMES[call], key));
+    }
+    try {
+      const result = body();
+      this.#log.push({ call, key, errno: 0, write });
+      return Promise.resolve(result);
+    } catch (e) {
+      this.#log.push({ call, key, errno: e instanceof KernelError ? e.errno : -1, write });
+      return Promise.reject(e instanceof Error ? e : new Error(String(e)));
+    }
+  }
+
+  #takeFailure(call: FakeLinkCall, key: string): number | undefined {
+    const f = this.#failures.find((x) => x.call === call && (x.key === undefined || x.key === key) && x.remaining > 0);
+    if (!f) return undefined;
+    f.remaining--;
+    if (f.remaining <= 0) this.#failures = this.#failures.filter((x) => x !== f);
+    return f.errno;
+  }
+}
