@@ -8,6 +8,7 @@ export function run(cmd: string, args: readonly string[], opts: { input?: string
     input: opts.input,
     timeout: opts.timeoutMs ?? 60_000,
     stdio: ['pipe', 'pipe', 'pipe'],
+    maxBuffer: 256 * 1024 * 1024,
   });
 }
 
