@@ -271,11 +271,12 @@ export class Reconciler implements ClusterObjectHandler {
     if (this.#stopped || !this.#synced || this.#running) return;
     const candidates: number[] = [];
     const minNext = this.#lastSyncStart + this.#minSyncPeriod;
-    if (this.#store.hasDirty || this.#scope.size > 0 || this.#linkIndex === undefined) candidates.push(Math.max(minNext, this.#retryAt ?? -Infinity));
+    if (this.#store.hasDirty || this.#scope.size > 0 || this.#linkIndex === undefined) candidates.push(minNext);
     if (this.#retryAt !== undefined) candidates.push(this.#retryAt);
     candidates.push(this.#lastFullSync + this.#syncPeriod);
     if (this.#terminating.size > 0) candidates.push(Math.max(this.#nextGracefulCheck, minNext));
-    const at = Math.max(this.#clock.now(), Math.min(...candidates));
+    // after a failure nothing runs before the backoff is over
+    const at = Math.max(this.#clock.now(), Math.min(...candidates), this.#retryAt ?? -Infinity);
     if (this.#timerAt === at) return;
     this.#clearTimer();
     this.#timerAt = at;
