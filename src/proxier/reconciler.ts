@@ -151,6 +151,7 @@ export class Reconciler implements ClusterObjectHandler {
   readonly #waiting = new Map<VirtualServerKey, Set<string>>();
   /** desired virtual servers per address: an address is desired while this is > 0 */
   readonly #addressRefs = new Map<string, number>();
+  #desiredRealServers = 0;
   /** shadow copy of what we own in the kernel: last read back, plus our successful writes */
   #observed: MutableIpvsState = emptyState();
   /** virtual servers to compare at the next partial sync */
@@ -389,9 +390,7 @@ export class Reconciler implements ClusterObjectHandler {
       this.#metrics.increment(M.operations.name, { result: 'failed' }, operations - applied);
     }
     this.#metrics.set(M.virtualServers.name, this.#desired.size);
-    let reals = 0;
-    for (const v of this.#desired.values()) reals += v.realServers.size;
-    this.#metrics.set(M.realServers.name, reals);
+    this.#metrics.set(M.realServers.name, this.#desiredRealServers);
     let terminating = 0;
     for (const m of this.#terminating.values()) terminating += m.size;
     this.#metrics.set(M.terminating.name, terminating);
@@ -405,7 +404,10 @@ export class Reconciler implements ClusterObjectHandler {
       const old = this.#desired.get(k);
       this.#owner.delete(k);
       this.#desired.delete(k);
-      if (old) this.#unref(old.server.address);
+      if (old) {
+        this.#unref(old.server.address);
+        this.#desiredRealServers -= old.realServers.size;
+      }
       this.#scope.add(k);
       // a Service that wanted this key can have it now
       for (const other of this.#waiting.get(k) ?? []) if (other !== serviceKey) this.#store.markDirty(other);
@@ -431,6 +433,7 @@ export class Reconciler implements ClusterObjectHandler {
       this.#owner.set(k, serviceKey);
       this.#desired.set(k, state);
       this.#ref(state.server.address);
+      this.#desiredRealServers += state.realServers.size;
       this.#scope.add(k);
       claimed.push(k);
     }
@@ -613,8 +616,11 @@ export class Reconciler implements ClusterObjectHandler {
     }
 
     // an address stays while any virtual server of ours still uses it (e.g. its deletion failed)
-    const inUse = new Set([...this.#observed.virtualServers.values()].map((v) => v.server.address));
-    const unbind = plan.unbind.filter((op) => !inUse.has(op.address.address));
+    let unbind = plan.unbind;
+    if (unbind.length > 0) {
+      const inUse = new Set([...this.#observed.virtualServers.values()].map((v) => v.server.address));
+      unbind = unbind.filter((op) => !inUse.has(op.address.address));
+    }
     if (unbind.length > 0) applied += await this.#applyAddresses(linkIndex, unbind, failures, new Set());
     return applied;
   }

@@ -317,4 +317,44 @@ describe('Reconciler', () => {
     expect(env.table()).to.deep.equal(['-A TCP/10.96.0.10:80 -s rr -p 10800 flags=0x1']);
     expect(env.vips()).to.deep.equal(['10.96.0.10/32']);
   });
+
+  it('serves both families on a dual-stack node, binding /32 and /128', async () => {
+    const env = new Env({ families: [4, 6] });
+    const svc = service('web', '10.96.0.10', [{ name: 'http', port: 80 }], { clusterIPs: ['10.96.0.10', 'fd00::a'] });
+    const v6 = { ...slice('web', ['fd00:10::5'], undefined, 'v6'), addressType: 'IPv6' };
+    await started(env, [['default/web', svc]], [
+      ['default/web-x', slice('web', ['10.244.0.5'])],
+      ['default/web-v6', v6],
+    ]);
+    expect(env.table()).to.deep.equal([
+      '-A TCP/10.96.0.10:80 -s rr flags=0x0',
+      '-A TCP/[fd00::a]:80 -s rr flags=0x0',
+      '-a TCP/10.96.0.10:80 -r 10.244.0.5:8080 -masq -w 1',
+      '-a TCP/[fd00::a]:80 -r [fd00:10::5]:8080 -masq -w 1',
+    ]);
+    expect(env.vips()).to.deep.equal(['10.96.0.10/32', 'fd00::a/128']);
+  });
+
+  it('cleanup without a dummy link touches nothing', async () => {
+    const env = new Env();
+    await env.ipvs.apply([{ kind: 'addVirtualServer', virtualServer: adminVs }]);
+    env.ipvs.clearLog();
+    expect(await env.reconciler.cleanup()).to.deep.equal({ virtualServersDeleted: 0, linkDeleted: false, failures: [] });
+    expect(env.ipvs.writeCount).to.equal(0);
+    expect(env.table()).to.deep.equal(['-A TCP/192.168.1.1:80 -s wlc flags=0x0']);
+  });
+
+  it('reports changes waiting to be programmed, for health checks', async () => {
+    const env = new Env();
+    await started(env);
+    expect(env.reconciler.health().pendingSince).to.equal(undefined);
+    env.ipvs.injectFailure({ call: 'addRealServer', errno: E.ENOMEM, times: 3 });
+    const since = env.clock.now();
+    env.reconciler.endpointSliceChanged('default/web-x', slice('web', ['10.244.0.9']));
+    await env.advance(1_000);
+    expect(env.reconciler.health().pendingSince).to.equal(since);
+    await env.advance(10_000);
+    expect(env.reconciler.health().pendingSince).to.equal(undefined);
+    expect(env.table()).to.include('-a TCP/10.96.0.10:80 -r 10.244.0.9:8080 -masq -w 1');
+  });
 });
