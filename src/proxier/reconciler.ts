@@ -341,7 +341,8 @@ export class Reconciler implements ClusterObjectHandler {
       const forceDelete = await this.#reapTerminating(statuses, startedAt);
 
       // 3. compare, in scope
-      const keys = full ? new Set([...this.#desired.keys(), ...this.#observed.virtualServers.keys()]) : new Set(this.#scope);
+      const changed = new Set(this.#scope);
+      const keys = full ? new Set([...this.#desired.keys(), ...this.#observed.virtualServers.keys()]) : changed;
       this.#scope.clear();
       const desired = this.#desiredView(keys, true);
       const observed = this.#observedView(keys, full);
@@ -357,9 +358,11 @@ export class Reconciler implements ClusterObjectHandler {
       }
       if (full) {
         this.#lastFullSync = startedAt;
-        if (applied > 0 && this.#lastSuccessAt !== undefined) {
-          this.#metrics.increment(M.driftRepairs.name, {}, applied);
-          this.#log.warn('audit found kernel state that differed from desired and corrected it', { operations: applied });
+        // drift: writes an audit needed for virtual servers no change of ours was due for
+        const drift = plan.ipvs.filter((op) => !changed.has(virtualServerKey(op.virtualServer))).length;
+        if (drift > 0 && this.#lastSuccessAt !== undefined && this.#failuresInRow === 0) {
+          this.#metrics.increment(M.driftRepairs.name, {}, drift);
+          this.#log.warn('audit found kernel state that differed from desired and corrected it', { operations: drift });
         }
       }
     } catch (e) {

@@ -61,6 +61,7 @@ describe('Reconciler', () => {
     await env.ipvs.apply([{ kind: 'deleteRealServer', virtualServer: vs, realServer: rs }]);
     await env.advance(30_000);
     expect(env.table()).to.deep.equal(WEB);
+    expect(env.counter('kipvs_drift_repairs_total')).to.equal(1);
 
     await env.ipvs.apply([{ kind: 'updateRealServer', virtualServer: vs, realServer: { ...rs, weight: 7 } }, { kind: 'updateVirtualServer', virtualServer: { ...vs, scheduler: 'lc' } }]);
     await env.advance(30_000);
