@@ -10,28 +10,26 @@ export interface Logger {
   debug(msg: string, fields?: LogFields): void;
 }
 
-export type MetricLabels = Readonly<Record<string, string>>;
-
-/** Counters, gauges and observations by name; the sink decides how to export them. */
-export interface MetricsSink {
-  increment(name: string, labels?: MetricLabels, by?: number): void;
-  set(name: string, value: number, labels?: MetricLabels): void;
-  /** a duration or size sample (histogram/summary) */
-  observe(name: string, value: number, labels?: MetricLabels): void;
+/**
+ * What the reconciler reports. src/observability's ProxyMetrics (prom-client, kube-proxy's metric
+ * names) satisfies it structurally; tests may pass the real one or a recorder.
+ */
+export interface ReconcilerMetrics {
+  syncQueued(atMs: number): void;
+  syncFinished(seconds: number, succeeded: boolean, finishedAtMs: number): void;
+  /** time from a change being queued to the kernel holding it */
+  observeNetworkProgramming(seconds: number): void;
+  serviceChangesSeen(count?: number): void;
+  setServiceChangesPending(count: number): void;
+  endpointChangesSeen(count?: number): void;
+  setEndpointChangesPending(count: number): void;
+  /** kernel writes by kind (ipvs, address) and result (ok, or the errno name) */
+  netlinkOperations(kind: string, result: string, count?: number): void;
+  driftRepaired(kind: string, count?: number): void;
+  objectRejected(reason: string, count?: number): void;
+  setProgrammed(counts: { readonly virtualServers: number; readonly realServers: number; readonly addresses: number }): void;
+  setGracefulTerminations(count: number): void;
 }
-
-/** Every metric the reconciler emits, with its kind, labels and help text, for registration. */
-export const RECONCILER_METRICS = {
-  syncTotal: { name: 'kipvs_sync_total', kind: 'counter', labels: ['kind', 'result'], help: 'Syncs run, by kind (full, partial) and result (ok, failed).' },
-  syncDuration: { name: 'kipvs_sync_duration_seconds', kind: 'histogram', labels: ['kind'], help: 'Duration of a sync, reads and writes included.' },
-  operations: { name: 'kipvs_kernel_operations_total', kind: 'counter', labels: ['result'], help: 'Kernel write operations (IPVS and address), by result (applied, failed).' },
-  driftRepairs: { name: 'kipvs_drift_repairs_total', kind: 'counter', labels: [], help: 'IPVS writes made by audits to undo changes made behind our back.' },
-  rejections: { name: 'kipvs_rejected_objects_total', kind: 'counter', labels: ['reason'], help: 'Invalid Service/EndpointSlice parts skipped, by reason.' },
-  virtualServers: { name: 'kipvs_virtual_servers', kind: 'gauge', labels: [], help: 'Virtual servers desired.' },
-  realServers: { name: 'kipvs_real_servers', kind: 'gauge', labels: [], help: 'Real servers desired (terminating ones excluded).' },
-  terminating: { name: 'kipvs_terminating_real_servers', kind: 'gauge', labels: [], help: 'Real servers at weight 0 waiting for their connections to end.' },
-  lastSync: { name: 'kipvs_last_successful_sync_timestamp_seconds', kind: 'gauge', labels: [], help: 'Unix time of the last sync without failures.' },
-} as const;
 
 export const silentLogger: Logger = {
   info: () => undefined,
@@ -40,10 +38,19 @@ export const silentLogger: Logger = {
   debug: () => undefined,
 };
 
-export const nullMetrics: MetricsSink = {
-  increment: () => undefined,
-  set: () => undefined,
-  observe: () => undefined,
+export const nullMetrics: ReconcilerMetrics = {
+  syncQueued: () => undefined,
+  syncFinished: () => undefined,
+  observeNetworkProgramming: () => undefined,
+  serviceChangesSeen: () => undefined,
+  setServiceChangesPending: () => undefined,
+  endpointChangesSeen: () => undefined,
+  setEndpointChangesPending: () => undefined,
+  netlinkOperations: () => undefined,
+  driftRepaired: () => undefined,
+  objectRejected: () => undefined,
+  setProgrammed: () => undefined,
+  setGracefulTerminations: () => undefined,
 };
 
 /** Time and timers, injected so tests are deterministic. Milliseconds. */

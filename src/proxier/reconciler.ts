@@ -11,7 +11,7 @@ import {
   planSize,
   vipAddress,
 } from '../core/index.js';
-import type { AddressOperation, InterfaceAddress, IpvsKernel, IpvsOperation, LinkKernel } from '../kernel/index.js';
+import type { AddressOperation, BatchResult, InterfaceAddress, IpvsKernel, IpvsOperation, LinkKernel } from '../kernel/index.js';
 import { errnoName, isKernelError } from '../kernel/errors.js';
 import type {
   ClusterObjectHandler,
@@ -29,8 +29,8 @@ import { realServerKey, virtualServerKey } from '../model/index.js';
 import type { CleanupResult } from './cleanup.js';
 import { cleanupOwnedState } from './cleanup.js';
 import { ClusterObjectStore } from './object-store.js';
-import type { Clock, Logger, MetricsSink } from './observability.js';
-import { nullMetrics, RECONCILER_METRICS as M, silentLogger, systemClock } from './observability.js';
+import type { Clock, Logger, ReconcilerMetrics } from './observability.js';
+import { nullMetrics, silentLogger, systemClock } from './observability.js';
 import { readOwnedState } from './read-kernel.js';
 
 export const DEFAULT_LINK_NAME = 'kube-ipvs0';
@@ -76,7 +76,7 @@ export interface ReconcilerOptions {
   readonly batchSize?: number | undefined;
   readonly clock?: Clock | undefined;
   readonly logger?: Logger | undefined;
-  readonly metrics?: MetricsSink | undefined;
+  readonly metrics?: ReconcilerMetrics | undefined;
 }
 
 export interface SyncFailure {
@@ -140,7 +140,7 @@ export class Reconciler implements ClusterObjectHandler {
   readonly #batchSize: number;
   readonly #clock: Clock;
   readonly #log: Logger;
-  readonly #metrics: MetricsSink;
+  readonly #metrics: ReconcilerMetrics;
 
   readonly #store = new ClusterObjectStore();
   /** desired virtual servers of every Service, and who claims each */
@@ -152,6 +152,9 @@ export class Reconciler implements ClusterObjectHandler {
   /** desired virtual servers per address: an address is desired while this is > 0 */
   readonly #addressRefs = new Map<string, number>();
   #desiredRealServers = 0;
+  /** changes seen since the last sync took them, for kube-proxy's *_changes_pending gauges */
+  #pendingServiceChanges = 0;
+  #pendingEndpointChanges = 0;
   /** shadow copy of what we own in the kernel: last read back, plus our successful writes */
   #observed: MutableIpvsState = emptyState();
   /** virtual servers to compare at the next partial sync */
@@ -201,11 +204,15 @@ export class Reconciler implements ClusterObjectHandler {
 
   serviceChanged(key: string, service: ServiceLike | undefined): void {
     this.#store.setService(key, service);
+    this.#metrics.serviceChangesSeen();
+    this.#metrics.setServiceChangesPending(++this.#pendingServiceChanges);
     this.#changed();
   }
 
   endpointSliceChanged(key: string, slice: EndpointSliceLike | undefined): void {
     this.#store.setSlice(key, slice);
+    this.#metrics.endpointChangesSeen();
+    this.#metrics.setEndpointChangesPending(++this.#pendingEndpointChanges);
     this.#changed();
   }
 
@@ -263,7 +270,10 @@ export class Reconciler implements ClusterObjectHandler {
   // ---- scheduling ---------------------------------------------------------------------------
 
   #changed(): void {
-    this.#pendingSince ??= this.#clock.now();
+    if (this.#pendingSince === undefined) {
+      this.#pendingSince = this.#clock.now();
+      this.#metrics.syncQueued(this.#pendingSince);
+    }
     this.#wake();
   }
 
@@ -324,6 +334,10 @@ export class Reconciler implements ClusterObjectHandler {
       const linkIndex = this.#linkIndex;
 
       // 1. desired state of changed Services only
+      this.#pendingServiceChanges = 0;
+      this.#pendingEndpointChanges = 0;
+      this.#metrics.setServiceChangesPending(0);
+      this.#metrics.setEndpointChangesPending(0);
       while (this.#store.hasDirty) {
         for (const key of this.#store.takeDirty()) {
           rejections += this.#recompute(key);
@@ -361,7 +375,7 @@ export class Reconciler implements ClusterObjectHandler {
         // drift: writes an audit needed for virtual servers no change of ours was due for
         const drift = plan.ipvs.filter((op) => !changed.has(virtualServerKey(op.virtualServer))).length;
         if (drift > 0 && this.#lastSuccessAt !== undefined && this.#failuresInRow === 0) {
-          this.#metrics.increment(M.driftRepairs.name, {}, drift);
+          this.#metrics.driftRepaired('ipvs', drift);
           this.#log.warn('audit found kernel state that differed from desired and corrected it', { operations: drift });
         }
       }
@@ -382,21 +396,15 @@ export class Reconciler implements ClusterObjectHandler {
       this.#retryAt = undefined;
       this.#needFull = false;
       this.#lastSuccessAt = now;
-      this.#metrics.set(M.lastSync.name, now / 1000);
+      if (pendingSince !== undefined) this.#metrics.observeNetworkProgramming((now - pendingSince) / 1000);
     }
     const result: SyncResult = { kind, startedAt, durationMs: now - startedAt, servicesComputed, operations, applied, failures, rejections };
     this.#lastResult = result;
-    this.#metrics.increment(M.syncTotal.name, { kind, result: failures.length > 0 ? 'failed' : 'ok' });
-    this.#metrics.observe(M.syncDuration.name, result.durationMs / 1000, { kind });
-    if (operations > 0) {
-      this.#metrics.increment(M.operations.name, { result: 'applied' }, applied);
-      this.#metrics.increment(M.operations.name, { result: 'failed' }, operations - applied);
-    }
-    this.#metrics.set(M.virtualServers.name, this.#desired.size);
-    this.#metrics.set(M.realServers.name, this.#desiredRealServers);
+    this.#metrics.syncFinished(result.durationMs / 1000, failures.length === 0, now);
     let terminating = 0;
     for (const m of this.#terminating.values()) terminating += m.size;
-    this.#metrics.set(M.terminating.name, terminating);
+    this.#metrics.setProgrammed({ virtualServers: this.#desired.size, realServers: this.#desiredRealServers + terminating, addresses: this.#addressRefs.size });
+    this.#metrics.setGracefulTerminations(terminating);
     return result;
   }
 
@@ -443,7 +451,7 @@ export class Reconciler implements ClusterObjectHandler {
     this.#claims.set(serviceKey, claimed);
     for (const r of rejections) {
       this.#log.warn('skipped invalid part of a cluster object', { reason: r.reason, object: r.object, detail: r.detail });
-      this.#metrics.increment(M.rejections.name, { reason: r.reason });
+      this.#metrics.objectRejected(r.reason);
     }
     return rejections.length;
   }
@@ -612,8 +620,10 @@ export class Reconciler implements ClusterObjectHandler {
           if (!failed.has(j)) applyIpvsOperation(this.#observed, op);
         });
         applied += r.applied;
+        this.#countOperations('ipvs', batch.length, r.failures);
         for (const f of r.failures) failures.push(failureOf(f.error, f.error.operation, f.error.key));
       } catch (e) {
+        this.#metrics.netlinkOperations('ipvs', 'error', batch.length);
         failures.push(failureOf(e, 'ipvs.apply', `${batch.length} operations`));
       }
     }
@@ -636,12 +646,19 @@ export class Reconciler implements ClusterObjectHandler {
         if (failed.has(j)) failedAddresses.add(op.address.address);
         else applyAddressOperation(this.#observed, op);
       });
+      this.#countOperations('address', ops.length, r.failures);
       for (const f of r.failures) failures.push(failureOf(f.error, f.error.operation, f.error.key));
       return r.applied;
     } catch (e) {
+      this.#metrics.netlinkOperations('address', 'error', ops.length);
       for (const op of ops) failedAddresses.add(op.address.address);
       failures.push(failureOf(e, 'link.applyAddresses', `${ops.length} operations`));
       return 0;
     }
+  }
+
+  #countOperations(kind: 'ipvs' | 'address', total: number, failed: BatchResult['failures']): void {
+    if (total > failed.length) this.#metrics.netlinkOperations(kind, 'ok', total - failed.length);
+    for (const f of failed) this.#metrics.netlinkOperations(kind, f.error.errnoName);
   }
 }

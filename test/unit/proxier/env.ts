@@ -5,6 +5,8 @@ import type { EndpointLike, EndpointSliceLike, ServiceLike } from '../../../src/
 import { FakeIpvsKernel } from '../../support/fake-ipvs-kernel.js';
 import { FakeLinkKernel } from '../../support/fake-link-kernel.js';
 import { ManualClock } from './manual-clock.js';
+import { createProxyMetrics } from '../../../src/observability/index.js';
+import { sample } from '../observability/exposition.js';
 
 export interface LogLine {
   readonly level: string;
@@ -17,8 +19,7 @@ export class Env {
   readonly link: FakeLinkKernel;
   readonly clock = new ManualClock();
   readonly logs: LogLine[] = [];
-  readonly counters = new Map<string, number>();
-  readonly gauges = new Map<string, number>();
+  readonly metrics = createProxyMetrics();
   readonly reconciler: Reconciler;
 
   constructor(options: Partial<ReconcilerOptions> = {}, kernel?: { ipvs: FakeIpvsKernel; link: FakeLinkKernel }) {
@@ -36,20 +37,14 @@ export class Env {
       families: [4],
       clock: this.clock,
       logger: { info: log('info'), warn: log('warn'), error: log('error'), debug: log('debug') },
-      metrics: {
-        increment: (name, labels, by = 1) => {
-          const k = `${name}${labels && Object.keys(labels).length ? JSON.stringify(labels) : ''}`;
-          this.counters.set(k, (this.counters.get(k) ?? 0) + by);
-        },
-        set: (name, value) => this.gauges.set(name, value),
-        observe: () => undefined,
-      },
+      metrics: this.metrics,
       ...options,
     });
   }
 
-  counter(name: string, labels?: Record<string, string>): number {
-    return this.counters.get(`${name}${labels ? JSON.stringify(labels) : ''}`) ?? 0;
+  /** a sample of the real metrics exposition, e.g. metric('kube_ipvs_proxy_drift_repaired_total{kind="ipvs"}') */
+  async metric(series: string): Promise<number | undefined> {
+    return sample(await this.metrics.exposition(), series);
   }
 
   /** Lets `ms` of time pass, firing every timer due in it and waiting for the syncs they start. */

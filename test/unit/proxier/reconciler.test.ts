@@ -61,7 +61,7 @@ describe('Reconciler', () => {
     await env.ipvs.apply([{ kind: 'deleteRealServer', virtualServer: vs, realServer: rs }]);
     await env.advance(30_000);
     expect(env.table()).to.deep.equal(WEB);
-    expect(env.counter('kipvs_drift_repairs_total')).to.equal(1);
+    expect(await env.metric('kube_ipvs_proxy_drift_repaired_total{kind="ipvs"}')).to.equal(1);
 
     await env.ipvs.apply([{ kind: 'updateRealServer', virtualServer: vs, realServer: { ...rs, weight: 7 } }, { kind: 'updateVirtualServer', virtualServer: { ...vs, scheduler: 'lc' } }]);
     await env.advance(30_000);
@@ -184,7 +184,7 @@ describe('Reconciler', () => {
       env.ipvs.setConnections('TCP/10.96.0.53:53', '10.244.0.6:5353', { active: 0, inactive: 0 });
       await env.advance(10_000);
       expect(env.table()).to.not.include('-a TCP/10.96.0.53:53 -r 10.244.0.6:5353 -masq -w 0');
-      expect(env.gauges.get('kipvs_terminating_real_servers')).to.equal(0);
+      expect(await env.metric('kube_ipvs_proxy_graceful_terminations')).to.equal(0);
     });
 
     it('deletes it after the grace period even with connections left', async () => {
@@ -238,9 +238,9 @@ describe('Reconciler', () => {
       ['default/odd-x', slice('odd', ['10.244.0.7', 'bogus'])],
     ]);
     expect(env.table()).to.deep.equal([...WEB, '-A TCP/10.96.0.30:80 -s rr flags=0x0', '-a TCP/10.96.0.30:80 -r 10.244.0.7:8080 -masq -w 1'].sort());
-    expect(env.counter('kipvs_rejected_objects_total', { reason: 'InvalidClusterIP' })).to.equal(1);
-    expect(env.counter('kipvs_rejected_objects_total', { reason: 'InvalidPort' })).to.equal(1);
-    expect(env.counter('kipvs_rejected_objects_total', { reason: 'InvalidEndpointAddress' })).to.equal(1);
+    expect(await env.metric('kube_ipvs_proxy_objects_rejected_total{reason="InvalidClusterIP"}')).to.equal(1);
+    expect(await env.metric('kube_ipvs_proxy_objects_rejected_total{reason="InvalidPort"}')).to.equal(1);
+    expect(await env.metric('kube_ipvs_proxy_objects_rejected_total{reason="InvalidEndpointAddress"}')).to.equal(1);
     const warned = env.logs.filter((l) => l.level === 'warn').map((l) => `${String(l.fields?.reason)} ${String(l.fields?.object)}`);
     expect(warned).to.include.members(['InvalidClusterIP Service default/bad', 'InvalidPort Service default/odd', 'InvalidEndpointAddress EndpointSlice default/odd-x']);
   });
@@ -275,13 +275,13 @@ describe('Reconciler', () => {
     for (let i = 1; i <= 50; i++) many.push([`default/s${i}`, service(`s${i}`, `10.96.1.${i}`)]);
     await started(env, many, []);
     env.ipvs.clearLog();
-    const syncsBefore = env.counter('kipvs_sync_total', { kind: 'partial', result: 'ok' });
+    const syncsBefore = (await env.metric('kubeproxy_sync_proxy_rules_duration_seconds_count')) ?? 0;
     for (let i = 0; i < 20; i++) {
       env.reconciler.endpointSliceChanged('default/s7-x', slice('s7', [`10.244.7.${i + 1}`]));
       await env.advance(10);
     }
     await env.advance(1_000);
-    expect(env.counter('kipvs_sync_total', { kind: 'partial', result: 'ok' }) - syncsBefore).to.equal(1);
+    expect(((await env.metric('kubeproxy_sync_proxy_rules_duration_seconds_count')) ?? 0) - syncsBefore).to.equal(1);
     const result = env.reconciler.health().lastResult!;
     expect(result).to.include({ kind: 'partial', servicesComputed: 1 });
     expect(env.ipvs.log.filter((e) => !e.write)).to.deep.equal([]); // no kernel reads
@@ -312,7 +312,7 @@ describe('Reconciler', () => {
       ['default/copy', service('copy', '10.96.0.10', [{ name: 'http', port: 80 }], { sessionAffinity: 'ClientIP' })],
     ]);
     expect(env.table()[0]).to.equal('-A TCP/10.96.0.10:80 -s rr flags=0x0');
-    expect(env.counter('kipvs_rejected_objects_total', { reason: 'VirtualServerConflict' })).to.equal(1);
+    expect(await env.metric('kube_ipvs_proxy_objects_rejected_total{reason="VirtualServerConflict"}')).to.equal(1);
     env.reconciler.serviceChanged('default/web', undefined);
     await env.advance(1_000);
     expect(env.table()).to.deep.equal(['-A TCP/10.96.0.10:80 -s rr -p 10800 flags=0x1']);
