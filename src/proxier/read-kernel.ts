@@ -1,5 +1,6 @@
 // Reads back what the proxy owns: the addresses on its dummy link and the virtual servers on them.
-// Ownership rule: a virtual server is ours iff its address is bound on the link (and not excluded).
+// Ownership rule: a virtual server is ours iff its address is bound on the link (and not excluded),
+// or is a Service address we are about to bind (a VIP unbound behind our back is still ours).
 import type { Cidr, MutableIpvsState } from '../core/index.js';
 import { emptyState, inCidrs } from '../core/index.js';
 import type { IpvsKernel, LinkKernel } from '../kernel/index.js';
@@ -12,7 +13,13 @@ export interface OwnedKernelState {
   readonly statuses: Map<VirtualServerKey, Map<RealServerKey, RealServerStatus>>;
 }
 
-export async function readOwnedState(ipvs: IpvsKernel, link: LinkKernel, linkIndex: number, excludeCidrs: readonly Cidr[]): Promise<OwnedKernelState> {
+export async function readOwnedState(
+  ipvs: IpvsKernel,
+  link: LinkKernel,
+  linkIndex: number,
+  excludeCidrs: readonly Cidr[],
+  isDesiredAddress: (address: string) => boolean = () => false,
+): Promise<OwnedKernelState> {
   const state = emptyState();
   const statuses = new Map<VirtualServerKey, Map<RealServerKey, RealServerStatus>>();
   for (const a of await link.listAddresses(linkIndex)) {
@@ -21,7 +28,8 @@ export async function readOwnedState(ipvs: IpvsKernel, link: LinkKernel, linkInd
   for (const { server } of await ipvs.listVirtualServers()) {
     if (server.fwmark !== 0) continue;
     const bound = state.addresses.get(server.address);
-    if (!bound || bound.family !== server.family) continue;
+    const ours = bound ? bound.family === server.family : isDesiredAddress(server.address) && !inCidrs(server.family, server.address, excludeCidrs);
+    if (!ours) continue;
     const key = virtualServerKey(server);
     const reals = await ipvs.listRealServers(server);
     state.virtualServers.set(key, { server, realServers: new Map(reals.map((r) => [realServerKey(r.server), r.server])) });

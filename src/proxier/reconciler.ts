@@ -330,7 +330,11 @@ export class Reconciler implements ClusterObjectHandler {
     this.#pendingSince = undefined;
 
     try {
-      if (this.#linkIndex === undefined) this.#linkIndex = (await this.#link.ensureDummyLink(this.#linkName)).index;
+      // a full sync re-checks the link too: one deleted or replaced by hand is healed (or reported)
+      if (this.#linkIndex === undefined || full) {
+        this.#linkIndex = undefined;
+        this.#linkIndex = (await this.#link.ensureDummyLink(this.#linkName)).index;
+      }
       const linkIndex = this.#linkIndex;
 
       // 1. desired state of changed Services only
@@ -348,7 +352,7 @@ export class Reconciler implements ClusterObjectHandler {
       // 2. what the kernel holds: read back on full syncs, else the shadow copy
       const statuses: Statuses = new Map();
       if (full) {
-        const read = await readOwnedState(this.#ipvs, this.#link, linkIndex, this.#excludeCidrs);
+        const read = await readOwnedState(this.#ipvs, this.#link, linkIndex, this.#excludeCidrs, (address) => this.#addressRefs.has(address));
         this.#observed = read.state;
         for (const [k, v] of read.statuses) statuses.set(k, v);
       }
