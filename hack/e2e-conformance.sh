@@ -23,10 +23,6 @@ FLAKE_ATTEMPTS=${KIPVS_E2E_FLAKE_ATTEMPTS:-1}
 need docker kind kubectl curl tar
 mkdir -p "$ARTIFACTS"
 
-# one regular expression out of a list file: comments and blank lines dropped, " # reason" cut off
-regex_of() {
-  sed -e '/^[[:space:]]*#/d' -e '/^[[:space:]]*$/d' -e 's/ # .*$//' "$1" | paste -sd'|' -
-}
 FOCUS=$(regex_of hack/e2e/focus.txt)
 SKIP=$(regex_of hack/e2e/skip.txt)
 [ -n "$FOCUS" ] || die "hack/e2e/focus.txt selects nothing"

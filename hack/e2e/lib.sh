@@ -56,6 +56,12 @@ node_ipvs_table() {
   fi
 }
 
+# One regular expression out of a list file (hack/e2e/focus.txt, skip.txt): comment and blank lines
+# dropped, each line's " # reason" cut off, the rest OR-ed.
+regex_of() {
+  sed -e '/^[[:space:]]*#/d' -e '/^[[:space:]]*$/d' -e 's/ # .*$//' "$1" | paste -sd'|' -
+}
+
 # 10.96.0.1 -> 0A600001, the form /proc/net/ip_vs prints
 hex_ip() { local a b c d; IFS=. read -r a b c d <<<"$1"; printf '%02X%02X%02X%02X' "$a" "$b" "$c" "$d"; }
 
