@@ -10,18 +10,26 @@
 # A chain that something other than kube-proxy still jumps to (e.g. a CNI using KUBE-MARK-MASQ) is
 # left alone and reported.
 #
-#   remove-kube-proxy-leftovers.sh           print what would be removed (changes nothing)
-#   remove-kube-proxy-leftovers.sh --apply   remove it (as root, on the node)
+#   remove-kube-proxy-leftovers.sh [--tables=nat,filter,mangle]           print what would be removed
+#   remove-kube-proxy-leftovers.sh [--tables=nat,filter,mangle] --apply   remove it (as root, on the node)
+# --tables limits the iptables tables handled (e.g. --tables=filter keeps kube-proxy's masquerading in
+# nat); ipsets are destroyed only where no rule uses them any more.
 #
 # Do NOT use `kube-proxy --cleanup` for this: it also flushes every IPVS virtual server.
 set -euo pipefail
 
 apply=0
-case "${1:-}" in
-  --apply) apply=1 ;;
-  "") ;;
-  *) echo "usage: $0 [--apply]" >&2; exit 2 ;;
-esac
+tables="nat filter mangle"
+for arg in "$@"; do
+  case "$arg" in
+    --apply) apply=1 ;;
+    --tables=*) tables=${arg#--tables=}; tables=${tables//,/ } ;;
+    *) echo "usage: $0 [--tables=nat,filter,mangle] [--apply]" >&2; exit 2 ;;
+  esac
+done
+for t in $tables; do
+  case "$t" in nat|filter|mangle) ;; *) echo "$0: unknown table '$t' (nat, filter, mangle)" >&2; exit 2 ;; esac
+done
 
 # the chains kube-proxy's IPVS proxier creates (pkg/proxy/ipvs/proxier.go), per table
 declare -A owned=(
@@ -68,7 +76,7 @@ clean_iptables() {
   command -v "$save" >/dev/null 2>&1 || return 0
   # without -t, *-save lists only the tables that exist: asking for one by name would create it
   present=$("$save" 2>/dev/null | sed -n 's/^\*//p') || return 0
-  for table in nat filter mangle; do
+  for table in $tables; do
     grep -qx "$table" <<<"$present" || continue
     dump=$("$save" -t "$table" 2>/dev/null) || continue
     script=$(removal_script "$table" "$dump")
@@ -98,7 +106,10 @@ fi
 if command -v ipset >/dev/null 2>&1; then
   for set in $(ipset list -n 2>/dev/null | grep '^KUBE-' || true); do
     echo "## ipset destroy $set"
-    if [ "$apply" = 1 ]; then ipset destroy "$set" || { echo "FAILED: ipset destroy $set (still in use?)" >&2; status=1; }; fi
+    if [ "$apply" = 1 ]; then
+      # a set still matched by a rule we kept cannot be destroyed: report it, it is not an error
+      ipset destroy "$set" 2>/dev/null || echo "keep ipset $set: still in use" >&2
+    fi
   done
 fi
 

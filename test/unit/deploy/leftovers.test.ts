@@ -83,7 +83,16 @@ describe('hack/deploy/remove-kube-proxy-leftovers.sh', () => {
     expect(r.stderr).to.include('keep nat KUBE-MARK-MASQ: chain CNI-HOSTPORT-SETMARK still jumps to it');
   });
 
-  it('refuses unknown arguments', () => {
+  it('limits itself to the tables it is given (--tables=filter keeps kube-proxy\'s masquerading)', () => {
+    const r = runScript(['--tables=filter', '--apply']);
+    expect(r.status, r.stderr).to.equal(0);
+    expect(r.log).to.include('*filter');
+    expect(r.log).not.to.include('*nat');
+    expect(r.log).not.to.include('KUBE-POSTROUTING');
+  });
+
+  it('refuses unknown arguments and tables', () => {
     expect(runScript(['--force']).status).to.equal(2);
+    expect(runScript(['--tables=raw']).status).to.equal(2);
   });
 });
