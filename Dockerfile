@@ -1,0 +1,35 @@
+# kube-ipvs-proxy image: `docker build -t kube-ipvs-proxy:dev .`
+#
+# Runs as root, but the only capability it uses is CAP_NET_ADMIN (netlink for IPVS, links and
+# addresses; /proc/sys/net writes). It never loads kernel modules (so no CAP_SYS_MODULE) and never
+# starts a process: the image carries no ipvsadm/ip/iptables; check it with the node's `ipvsadm -Ln`.
+# The DaemonSet in hack/deploy runs it privileged only because container runtimes mount /proc/sys
+# read-only otherwise (see the comment there).
+ARG NODE_IMAGE=node:24.19.0-bookworm-slim
+
+# --- build: all dependencies, then tsc into dist/ ---------------------------------------------
+FROM ${NODE_IMAGE} AS build
+WORKDIR /src
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund --loglevel=error
+COPY . .
+RUN npm run build
+
+# --- production dependencies only, in a clean tree ---------------------------------------------
+# `netlink` ships a prebuilt N-API binary; its install script (allowed by package.json's
+# allowScripts) only picks it, so no compiler is needed.
+FROM ${NODE_IMAGE} AS deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund --loglevel=error && npm cache clean --force
+
+# --- runtime -----------------------------------------------------------------------------------
+FROM ${NODE_IMAGE}
+WORKDIR /app
+ENV NODE_ENV=production
+COPY --from=deps /app/node_modules ./node_modules
+COPY --from=build /src/dist/src ./dist/src
+COPY package.json ./
+# health on 0.0.0.0:10256 (/healthz, /livez); metrics on 127.0.0.1:10249 (/metrics)
+EXPOSE 10256
+ENTRYPOINT ["node", "/app/dist/src/cli/main.js"]
