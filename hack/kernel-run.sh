@@ -88,7 +88,8 @@ echo "kernel-run: kernel $(uname -r) (native, fresh network namespace)" >&2
 exec "$@"
 EOS
 )
-  sudo_=(); [ "$(id -u)" = 0 ] || sudo_=(sudo -n --preserve-env)
+  # sudo's secure_path would hide the Node that setup-node or with-node.sh put on PATH
+  sudo_=(); [ "$(id -u)" = 0 ] || sudo_=(sudo -n --preserve-env env "PATH=$PATH")
   exec timeout -k 10 "$timeout_s" env KIPVS_CWD="$PWD" KIPVS_KERNEL_PATH=native \
     "${sudo_[@]}" unshare --net --mount --propagation private -- bash -c "$inner" kernel-run "$@"
 fi
