@@ -25,7 +25,7 @@ export const RECONCILER_METRICS = {
   syncTotal: { name: 'kipvs_sync_total', kind: 'counter', labels: ['kind', 'result'], help: 'Syncs run, by kind (full, partial) and result (ok, failed).' },
   syncDuration: { name: 'kipvs_sync_duration_seconds', kind: 'histogram', labels: ['kind'], help: 'Duration of a sync, reads and writes included.' },
   operations: { name: 'kipvs_kernel_operations_total', kind: 'counter', labels: ['result'], help: 'Kernel write operations (IPVS and address), by result (applied, failed).' },
-  driftRepairs: { name: 'kipvs_drift_repairs_total', kind: 'counter', labels: [], help: 'Kernel writes made by full syncs (audits) to undo drift.' },
+  driftRepairs: { name: 'kipvs_drift_repairs_total', kind: 'counter', labels: [], help: 'IPVS writes made by audits to undo changes made behind our back.' },
   rejections: { name: 'kipvs_rejected_objects_total', kind: 'counter', labels: ['reason'], help: 'Invalid Service/EndpointSlice parts skipped, by reason.' },
   virtualServers: { name: 'kipvs_virtual_servers', kind: 'gauge', labels: [], help: 'Virtual servers desired.' },
   realServers: { name: 'kipvs_real_servers', kind: 'gauge', labels: [], help: 'Real servers desired (terminating ones excluded).' },

@@ -151,6 +151,7 @@ export class Reconciler implements ClusterObjectHandler {
   readonly #waiting = new Map<VirtualServerKey, Set<string>>();
   /** desired virtual servers per address: an address is desired while this is > 0 */
   readonly #addressRefs = new Map<string, number>();
+  #desiredRealServers = 0;
   /** shadow copy of what we own in the kernel: last read back, plus our successful writes */
   #observed: MutableIpvsState = emptyState();
   /** virtual servers to compare at the next partial sync */
@@ -271,11 +272,12 @@ export class Reconciler implements ClusterObjectHandler {
     if (this.#stopped || !this.#synced || this.#running) return;
     const candidates: number[] = [];
     const minNext = this.#lastSyncStart + this.#minSyncPeriod;
-    if (this.#store.hasDirty || this.#scope.size > 0 || this.#linkIndex === undefined) candidates.push(Math.max(minNext, this.#retryAt ?? -Infinity));
+    if (this.#store.hasDirty || this.#scope.size > 0 || this.#linkIndex === undefined) candidates.push(minNext);
     if (this.#retryAt !== undefined) candidates.push(this.#retryAt);
     candidates.push(this.#lastFullSync + this.#syncPeriod);
     if (this.#terminating.size > 0) candidates.push(Math.max(this.#nextGracefulCheck, minNext));
-    const at = Math.max(this.#clock.now(), Math.min(...candidates));
+    // after a failure nothing runs before the backoff is over
+    const at = Math.max(this.#clock.now(), Math.min(...candidates), this.#retryAt ?? -Infinity);
     if (this.#timerAt === at) return;
     this.#clearTimer();
     this.#timerAt = at;
@@ -339,7 +341,8 @@ export class Reconciler implements ClusterObjectHandler {
       const forceDelete = await this.#reapTerminating(statuses, startedAt);
 
       // 3. compare, in scope
-      const keys = full ? new Set([...this.#desired.keys(), ...this.#observed.virtualServers.keys()]) : new Set(this.#scope);
+      const changed = new Set(this.#scope);
+      const keys = full ? new Set([...this.#desired.keys(), ...this.#observed.virtualServers.keys()]) : changed;
       this.#scope.clear();
       const desired = this.#desiredView(keys, true);
       const observed = this.#observedView(keys, full);
@@ -355,9 +358,11 @@ export class Reconciler implements ClusterObjectHandler {
       }
       if (full) {
         this.#lastFullSync = startedAt;
-        if (applied > 0 && this.#lastSuccessAt !== undefined) {
-          this.#metrics.increment(M.driftRepairs.name, {}, applied);
-          this.#log.warn('audit found kernel state that differed from desired and corrected it', { operations: applied });
+        // drift: writes an audit needed for virtual servers no change of ours was due for
+        const drift = plan.ipvs.filter((op) => !changed.has(virtualServerKey(op.virtualServer))).length;
+        if (drift > 0 && this.#lastSuccessAt !== undefined && this.#failuresInRow === 0) {
+          this.#metrics.increment(M.driftRepairs.name, {}, drift);
+          this.#log.warn('audit found kernel state that differed from desired and corrected it', { operations: drift });
         }
       }
     } catch (e) {
@@ -388,9 +393,7 @@ export class Reconciler implements ClusterObjectHandler {
       this.#metrics.increment(M.operations.name, { result: 'failed' }, operations - applied);
     }
     this.#metrics.set(M.virtualServers.name, this.#desired.size);
-    let reals = 0;
-    for (const v of this.#desired.values()) reals += v.realServers.size;
-    this.#metrics.set(M.realServers.name, reals);
+    this.#metrics.set(M.realServers.name, this.#desiredRealServers);
     let terminating = 0;
     for (const m of this.#terminating.values()) terminating += m.size;
     this.#metrics.set(M.terminating.name, terminating);
@@ -404,7 +407,10 @@ export class Reconciler implements ClusterObjectHandler {
       const old = this.#desired.get(k);
       this.#owner.delete(k);
       this.#desired.delete(k);
-      if (old) this.#unref(old.server.address);
+      if (old) {
+        this.#unref(old.server.address);
+        this.#desiredRealServers -= old.realServers.size;
+      }
       this.#scope.add(k);
       // a Service that wanted this key can have it now
       for (const other of this.#waiting.get(k) ?? []) if (other !== serviceKey) this.#store.markDirty(other);
@@ -430,6 +436,7 @@ export class Reconciler implements ClusterObjectHandler {
       this.#owner.set(k, serviceKey);
       this.#desired.set(k, state);
       this.#ref(state.server.address);
+      this.#desiredRealServers += state.realServers.size;
       this.#scope.add(k);
       claimed.push(k);
     }
@@ -612,8 +619,11 @@ export class Reconciler implements ClusterObjectHandler {
     }
 
     // an address stays while any virtual server of ours still uses it (e.g. its deletion failed)
-    const inUse = new Set([...this.#observed.virtualServers.values()].map((v) => v.server.address));
-    const unbind = plan.unbind.filter((op) => !inUse.has(op.address.address));
+    let unbind = plan.unbind;
+    if (unbind.length > 0) {
+      const inUse = new Set([...this.#observed.virtualServers.values()].map((v) => v.server.address));
+      unbind = unbind.filter((op) => !inUse.has(op.address.address));
+    }
     if (unbind.length > 0) applied += await this.#applyAddresses(linkIndex, unbind, failures, new Set());
     return applied;
   }

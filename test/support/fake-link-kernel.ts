@@ -27,8 +27,11 @@ export interface FakeLinkFailure {
 
 interface LinkEntry {
   info: LinkInfo;
-  addresses: InterfaceAddress[];
+  /** by "family/address", in the order they were added */
+  addresses: Map<string, InterfaceAddress>;
 }
+
+const addressKey = (a: InterfaceAddress): string => `${a.family}/${a.address}`;
 
 const OPERATION_NAMES: Readonly<Record<FakeLinkCall, string>> = {
   addAddress: 'link.newAddress',
@@ -82,13 +85,13 @@ export class FakeLinkKernel implements LinkKernel {
   addLink(name: string, kind: string, up = false): LinkInfo {
     if (this.#links.has(name)) throw new Error(`fake link: ${name} exists`);
     const info: LinkInfo = { index: this.#nextIndex++, name, kind, up };
-    this.#links.set(name, { info, addresses: [] });
+    this.#links.set(name, { info, addresses: new Map() });
     return { ...info };
   }
 
   /** Addresses on a link by name, as "ADDRESS/PREFIX" sorted (like the `ipAddresses` witness). */
   addressesOf(name: string): string[] {
-    return (this.#links.get(name)?.addresses ?? []).map((a) => `${a.address}/${a.prefixLength}`).sort();
+    return [...(this.#links.get(name)?.addresses.values() ?? [])].map((a) => `${a.address}/${a.prefixLength}`).sort();
   }
 
   linkNames(): string[] {
@@ -124,7 +127,7 @@ export class FakeLinkKernel implements LinkKernel {
 
   listAddresses(linkIndex: number): Promise<InterfaceAddress[]> {
     // a dump filtered by index: a missing link simply has no addresses
-    return this.#call('listAddresses', String(linkIndex), false, () => this.#byIndex(linkIndex)?.addresses.map((a) => ({ ...a })) ?? []);
+    return this.#call('listAddresses', String(linkIndex), false, () => [...(this.#byIndex(linkIndex)?.addresses.values() ?? [])].map((a) => ({ ...a })));
   }
 
   applyAddresses(linkIndex: number, operations: readonly AddressOperation[]): Promise<BatchResult> {
@@ -154,16 +157,15 @@ export class FakeLinkKernel implements LinkKernel {
   #applyOne(linkIndex: number, op: AddressOperation): number {
     const link = this.#byIndex(linkIndex);
     if (!link) return E.ENODEV;
-    const at = link.addresses.findIndex((a) => a.family === op.address.family && a.address === op.address.address);
+    const key = addressKey(op.address);
     if (op.kind === 'addAddress') {
-      if (at >= 0) return E.EEXIST; // even without NLM_F_EXCL
+      if (link.addresses.has(key)) return E.EEXIST; // even without NLM_F_EXCL
       if (op.address.family === 4 && (op.address.prefixLength < 0 || op.address.prefixLength > 32)) return E.EINVAL;
       if (op.address.family === 6 && (op.address.prefixLength < 0 || op.address.prefixLength > 128)) return E.EINVAL;
-      link.addresses.push({ ...op.address });
+      link.addresses.set(key, { ...op.address });
       return 0;
     }
-    if (at < 0) return E.EADDRNOTAVAIL;
-    link.addresses.splice(at, 1);
+    if (!link.addresses.delete(key)) return E.EADDRNOTAVAIL;
     return 0;
   }
 

@@ -1,0 +1,361 @@
+// Reconciler scenarios on the stateful fakes: each asserts the final kernel state an operator
+// would see (the fake's ipvsadm-like table and the dummy link's addresses), not call sequences.
+import { expect } from 'chai';
+import { constants as osConstants } from 'node:os';
+import type { RealServer, VirtualServer } from '../../../src/model/index.js';
+import { Env, service, slice } from './env.js';
+
+const E = osConstants.errno;
+const web = service('web', '10.96.0.10');
+const webSlice = slice('web', ['10.244.0.5', '10.244.0.6']);
+const WEB = [
+  '-A TCP/10.96.0.10:80 -s rr flags=0x0',
+  '-a TCP/10.96.0.10:80 -r 10.244.0.5:8080 -masq -w 1',
+  '-a TCP/10.96.0.10:80 -r 10.244.0.6:8080 -masq -w 1',
+];
+
+const adminVs: VirtualServer = { family: 4, protocol: 'TCP', address: '192.168.1.1', port: 80, fwmark: 0, scheduler: 'wlc', flags: 0, timeout: 0, netmask: 0xffffffff };
+const adminRs: RealServer = { family: 4, address: '192.168.1.20', port: 80, forward: 'droute', weight: 3, upperThreshold: 0, lowerThreshold: 0 };
+const ADMIN = ['-A TCP/192.168.1.1:80 -s wlc flags=0x0', '-a TCP/192.168.1.1:80 -r 192.168.1.20:80 -droute -w 3'];
+
+async function started(env: Env, objects: Array<[string, ReturnType<typeof service>]> = [['default/web', web]], slices: Array<[string, ReturnType<typeof slice>]> = [['default/web-x', webSlice]]): Promise<void> {
+  for (const [k, s] of objects) env.reconciler.serviceChanged(k, s);
+  for (const [k, s] of slices) env.reconciler.endpointSliceChanged(k, s);
+  env.reconciler.synced();
+  await env.advance(0);
+}
+
+describe('Reconciler', () => {
+  it('programs nothing before synced(), then the Services, their real servers and VIPs', async () => {
+    const env = new Env();
+    env.reconciler.serviceChanged('default/web', web);
+    env.reconciler.endpointSliceChanged('default/web-x', webSlice);
+    await env.advance(120_000);
+    expect(env.ipvs.log).to.deep.equal([]);
+    expect(env.link.log).to.deep.equal([]);
+    env.reconciler.synced();
+    await env.advance(0);
+    expect(env.table()).to.deep.equal(WEB);
+    expect(env.vips()).to.deep.equal(['10.96.0.10/32']);
+    expect(env.reconciler.health().lastResult?.kind).to.equal('full');
+    expect(env.reconciler.health().lastResult?.failures).to.deep.equal([]);
+  });
+
+  it('an audit with no drift writes nothing', async () => {
+    const env = new Env();
+    await started(env);
+    env.ipvs.clearLog();
+    env.link.clearLog();
+    await env.advance(95_000);
+    expect(env.ipvs.log.filter((e) => e.call === 'listVirtualServers')).to.have.length(3); // three audits ran
+    expect(env.ipvs.writeCount).to.equal(0);
+    expect(env.link.writeCount).to.equal(0);
+    expect(env.table()).to.deep.equal(WEB);
+  });
+
+  it('heals drift at the next audit: deleted virtual server, deleted or changed real server, unbound VIP', async () => {
+    const env = new Env();
+    await started(env);
+    const vs = env.ipvs.snapshot().get('TCP/10.96.0.10:80' as never)!.server;
+    const rs = { family: 4, address: '10.244.0.6', port: 8080, forward: 'masq', weight: 1, upperThreshold: 0, lowerThreshold: 0 } as const;
+    await env.ipvs.apply([{ kind: 'deleteRealServer', virtualServer: vs, realServer: rs }]);
+    await env.advance(30_000);
+    expect(env.table()).to.deep.equal(WEB);
+    expect(env.counter('kipvs_drift_repairs_total')).to.equal(1);
+
+    await env.ipvs.apply([{ kind: 'updateRealServer', virtualServer: vs, realServer: { ...rs, weight: 7 } }, { kind: 'updateVirtualServer', virtualServer: { ...vs, scheduler: 'lc' } }]);
+    await env.advance(30_000);
+    expect(env.table()).to.deep.equal(WEB);
+
+    await env.ipvs.apply([{ kind: 'deleteVirtualServer', virtualServer: vs }]);
+    await env.advance(30_000);
+    expect(env.table()).to.deep.equal(WEB);
+
+    // a VIP unbound by hand: the virtual server is no longer provably ours, so re-adding it meets
+    // EEXIST; the retry reads the kernel back, adopts it, and all is as desired again
+    const link = await env.link.getLink('kube-ipvs0');
+    await env.link.applyAddresses(link!.index, [{ kind: 'deleteAddress', address: { family: 4, address: '10.96.0.10', prefixLength: 32 } }]);
+    await env.advance(60_000);
+    expect(env.vips()).to.deep.equal(['10.96.0.10/32']);
+    expect(env.table()).to.deep.equal(WEB);
+    expect(env.reconciler.health().lastResult?.failures).to.deep.equal([]);
+  });
+
+  it('adopts the kernel state at restart and corrects it in place, without a flush or a delete of what stays', async () => {
+    const first = new Env();
+    await started(first, [
+      ['default/web', web],
+      ['default/api', service('api', '10.96.0.20', [{ name: 'http', port: 443 }])],
+    ], [
+      ['default/web-x', webSlice],
+      ['default/api-x', slice('api', ['10.244.0.9'])],
+    ]);
+    await first.reconciler.stop();
+
+    // while we were down: api lost an endpoint and gained one, web is unchanged
+    const second = new Env({}, { ipvs: first.ipvs, link: first.link });
+    first.ipvs.clearLog();
+    first.link.clearLog();
+    await started(second, [
+      ['default/web', web],
+      ['default/api', service('api', '10.96.0.20', [{ name: 'http', port: 443 }])],
+    ], [
+      ['default/web-x', webSlice],
+      ['default/api-x', slice('api', ['10.244.0.10'])],
+    ]);
+    expect(second.ipvs.log.filter((e) => e.write).map((e) => `${e.call} ${e.key}`)).to.deep.equal([
+      'deleteRealServer TCP/10.96.0.20:443 -> 10.244.0.9:8080',
+      'addRealServer TCP/10.96.0.20:443 -> 10.244.0.10:8080',
+    ]);
+    expect(second.ipvs.log.some((e) => e.call === 'flush')).to.equal(false);
+    expect(second.link.writeCount).to.equal(0);
+    expect(second.table()).to.include.members(WEB);
+  });
+
+  it('never touches IPVS rules it does not own: admin rules survive syncs, audits, deletions and cleanup', async () => {
+    const env = new Env({ excludeCidrs: ['10.96.100.0/24'] });
+    await env.ipvs.apply([
+      { kind: 'addVirtualServer', virtualServer: adminVs },
+      { kind: 'addRealServer', virtualServer: adminVs, realServer: adminRs },
+    ]);
+    // an excluded VIP bound on our link by someone else, with its virtual server
+    const excluded: VirtualServer = { ...adminVs, address: '10.96.100.1' };
+    const link = await env.link.ensureDummyLink('kube-ipvs0');
+    await env.link.applyAddresses(link.index, [{ kind: 'addAddress', address: { family: 4, address: '10.96.100.1', prefixLength: 32 } }]);
+    await env.ipvs.apply([{ kind: 'addVirtualServer', virtualServer: excluded }]);
+
+    await started(env);
+    env.reconciler.serviceChanged('default/web', undefined);
+    await env.advance(65_000);
+    expect(env.table()).to.deep.equal([...ADMIN, '-A TCP/10.96.100.1:80 -s wlc flags=0x0'].sort());
+    expect(env.vips()).to.deep.equal(['10.96.100.1/32']);
+
+    env.reconciler.serviceChanged('default/web', web);
+    await env.advance(1_000);
+    const result = await env.reconciler.cleanup();
+    expect(result).to.deep.include({ virtualServersDeleted: 1, linkDeleted: true });
+    expect(env.table()).to.deep.equal([...ADMIN, '-A TCP/10.96.100.1:80 -s wlc flags=0x0'].sort());
+    expect(env.link.linkNames()).to.deep.equal(['lo']);
+  });
+
+  it('removes a deleted Service\'s virtual servers and unbinds its VIP only when its last virtual server is gone', async () => {
+    const env = new Env();
+    const two = service('web', '10.96.0.10', [{ name: 'http', port: 80 }, { name: 'https', port: 443 }]);
+    await started(env, [['default/web', two]]);
+    env.reconciler.serviceChanged('default/web', web);
+    await env.advance(1_000);
+    expect(env.table().filter((l) => l.startsWith('-A'))).to.deep.equal(['-A TCP/10.96.0.10:80 -s rr flags=0x0']);
+    expect(env.vips()).to.deep.equal(['10.96.0.10/32']);
+    env.reconciler.serviceChanged('default/web', undefined);
+    await env.advance(1_000);
+    expect(env.table()).to.deep.equal([]);
+    expect(env.vips()).to.deep.equal([]);
+  });
+
+  describe('graceful termination', () => {
+    const dual = service('dns', '10.96.0.53', [{ name: 'tcp', port: 53, protocol: 'TCP' }, { name: 'udp', port: 53, protocol: 'UDP' }]);
+    const ports = [{ name: 'tcp', port: 5353, protocol: 'TCP' }, { name: 'udp', port: 5353, protocol: 'UDP' }];
+    const both = slice('dns', ['10.244.0.5', '10.244.0.6'], ports);
+    const one = slice('dns', ['10.244.0.5'], ports);
+
+    async function terminating(options: ConstructorParameters<typeof Env>[0] = {}): Promise<Env> {
+      const env = new Env({ gracePeriodMs: 600_000, gracefulCheckIntervalMs: 10_000, ...options });
+      await started(env, [['default/dns', dual]], [['default/dns-x', both]]);
+      env.ipvs.setConnections('TCP/10.96.0.53:53', '10.244.0.6:5353', { active: 1, inactive: 2 });
+      env.ipvs.setConnections('UDP/10.96.0.53:53', '10.244.0.6:5353', { active: 0, inactive: 4 });
+      env.reconciler.endpointSliceChanged('default/dns-x', one);
+      await env.advance(1_000);
+      return env;
+    }
+
+    it('keeps a TCP real server with connections at weight 0 and deletes the UDP one at once', async () => {
+      const env = await terminating();
+      expect(env.table()).to.deep.equal([
+        '-A TCP/10.96.0.53:53 -s rr flags=0x0',
+        '-A UDP/10.96.0.53:53 -s rr flags=0x0',
+        '-a TCP/10.96.0.53:53 -r 10.244.0.5:5353 -masq -w 1',
+        '-a TCP/10.96.0.53:53 -r 10.244.0.6:5353 -masq -w 0',
+        '-a UDP/10.96.0.53:53 -r 10.244.0.5:5353 -masq -w 1',
+      ]);
+      // audits leave it alone while it drains
+      await env.advance(35_000);
+      expect(env.table()).to.include('-a TCP/10.96.0.53:53 -r 10.244.0.6:5353 -masq -w 0');
+      // its connections end: it goes at the next check
+      env.ipvs.setConnections('TCP/10.96.0.53:53', '10.244.0.6:5353', { active: 0, inactive: 0 });
+      await env.advance(10_000);
+      expect(env.table()).to.not.include('-a TCP/10.96.0.53:53 -r 10.244.0.6:5353 -masq -w 0');
+      expect(env.gauges.get('kipvs_terminating_real_servers')).to.equal(0);
+    });
+
+    it('deletes it after the grace period even with connections left', async () => {
+      const env = await terminating({ gracePeriodMs: 120_000 });
+      await env.advance(100_000);
+      expect(env.table()).to.include('-a TCP/10.96.0.53:53 -r 10.244.0.6:5353 -masq -w 0');
+      await env.advance(30_000);
+      expect(env.table()).to.not.include('-a TCP/10.96.0.53:53 -r 10.244.0.6:5353 -masq -w 0');
+    });
+
+    it('puts it back to weight 1 when the endpoint returns, and stops reaping it', async () => {
+      const env = await terminating();
+      env.reconciler.endpointSliceChanged('default/dns-x', both);
+      await env.advance(1_000);
+      expect(env.table()).to.include('-a TCP/10.96.0.53:53 -r 10.244.0.6:5353 -masq -w 1');
+      env.ipvs.setConnections('TCP/10.96.0.53:53', '10.244.0.6:5353', { active: 0, inactive: 0 });
+      await env.advance(60_000);
+      expect(env.table()).to.include('-a TCP/10.96.0.53:53 -r 10.244.0.6:5353 -masq -w 1');
+    });
+
+    it('restores desired weights left at 0 by a restart mid-termination (kube-proxy #108319)', async () => {
+      const env = await terminating();
+      await env.reconciler.stop();
+      const next = new Env({}, { ipvs: env.ipvs, link: env.link });
+      // the endpoint is back by the time the new process starts
+      await started(next, [['default/dns', dual]], [['default/dns-x', both]]);
+      expect(next.table()).to.include('-a TCP/10.96.0.53:53 -r 10.244.0.6:5353 -masq -w 1');
+      expect(next.table().filter((l) => l.endsWith('-w 0'))).to.deep.equal([]);
+    });
+
+    it('keeps draining a weight-0 real server found at restart, then deletes it', async () => {
+      const env = await terminating();
+      await env.reconciler.stop();
+      const next = new Env({ gracefulCheckIntervalMs: 10_000 }, { ipvs: env.ipvs, link: env.link });
+      await started(next, [['default/dns', dual]], [['default/dns-x', one]]);
+      expect(next.table()).to.include('-a TCP/10.96.0.53:53 -r 10.244.0.6:5353 -masq -w 0');
+      next.ipvs.setConnections('TCP/10.96.0.53:53', '10.244.0.6:5353', { active: 0, inactive: 0 });
+      await next.advance(10_000);
+      expect(next.table()).to.not.include('-a TCP/10.96.0.53:53 -r 10.244.0.6:5353 -masq -w 0');
+    });
+  });
+
+  it('skips invalid objects with a log line and a metric while the others are programmed', async () => {
+    const env = new Env();
+    await started(env, [
+      ['default/web', web],
+      ['default/bad', service('bad', '10.96.0.300')],
+      ['default/odd', service('odd', '10.96.0.30', [{ name: 'x', port: 99999 }, { name: 'http', port: 80 }])],
+    ], [
+      ['default/web-x', webSlice],
+      ['default/odd-x', slice('odd', ['10.244.0.7', 'bogus'])],
+    ]);
+    expect(env.table()).to.deep.equal([...WEB, '-A TCP/10.96.0.30:80 -s rr flags=0x0', '-a TCP/10.96.0.30:80 -r 10.244.0.7:8080 -masq -w 1'].sort());
+    expect(env.counter('kipvs_rejected_objects_total', { reason: 'InvalidClusterIP' })).to.equal(1);
+    expect(env.counter('kipvs_rejected_objects_total', { reason: 'InvalidPort' })).to.equal(1);
+    expect(env.counter('kipvs_rejected_objects_total', { reason: 'InvalidEndpointAddress' })).to.equal(1);
+    const warned = env.logs.filter((l) => l.level === 'warn').map((l) => `${String(l.fields?.reason)} ${String(l.fields?.object)}`);
+    expect(warned).to.include.members(['InvalidClusterIP Service default/bad', 'InvalidPort Service default/odd', 'InvalidEndpointAddress EndpointSlice default/odd-x']);
+  });
+
+  it('a kernel error on one Service does not block the others, and is retried with backoff', async () => {
+    const env = new Env();
+    env.ipvs.injectFailure({ call: 'addVirtualServer', key: 'TCP/10.96.0.20:80', errno: E.ENOMEM });
+    await started(env, [
+      ['default/web', web],
+      ['default/api', service('api', '10.96.0.20')],
+    ]);
+    const first = env.reconciler.health().lastResult!;
+    expect(first.failures.map((f) => `${f.operation} ${f.key} ${f.errnoName}`)).to.deep.equal(['ipvs.newService TCP/10.96.0.20:80 ENOMEM']);
+    expect(env.table()).to.include.members(WEB);
+    await env.advance(1_000); // backoff starts at 1 s
+    expect(env.table()).to.include('-A TCP/10.96.0.20:80 -s rr flags=0x0');
+    expect(env.reconciler.health().lastResult?.failures).to.deep.equal([]);
+  });
+
+  it('survives a failing kernel read, and retries', async () => {
+    const env = new Env();
+    env.ipvs.injectFailure({ call: 'listVirtualServers', errno: E.EBUSY, times: 2 });
+    await started(env);
+    expect(env.reconciler.health().lastResult?.failures[0]?.errnoName).to.equal('EBUSY');
+    await env.advance(3_000);
+    expect(env.table()).to.deep.equal(WEB);
+  });
+
+  it('coalesces a burst of changes into one sync that recomputes only the changed Service and reads nothing', async () => {
+    const env = new Env({ minSyncPeriodMs: 1_000 });
+    const many: Array<[string, ReturnType<typeof service>]> = [];
+    for (let i = 1; i <= 50; i++) many.push([`default/s${i}`, service(`s${i}`, `10.96.1.${i}`)]);
+    await started(env, many, []);
+    env.ipvs.clearLog();
+    const syncsBefore = env.counter('kipvs_sync_total', { kind: 'partial', result: 'ok' });
+    for (let i = 0; i < 20; i++) {
+      env.reconciler.endpointSliceChanged('default/s7-x', slice('s7', [`10.244.7.${i + 1}`]));
+      await env.advance(10);
+    }
+    await env.advance(1_000);
+    expect(env.counter('kipvs_sync_total', { kind: 'partial', result: 'ok' }) - syncsBefore).to.equal(1);
+    const result = env.reconciler.health().lastResult!;
+    expect(result).to.include({ kind: 'partial', servicesComputed: 1 });
+    expect(env.ipvs.log.filter((e) => !e.write)).to.deep.equal([]); // no kernel reads
+    expect(env.table().filter((l) => l.startsWith('-a TCP/10.96.1.7:80'))).to.deep.equal(['-a TCP/10.96.1.7:80 -r 10.244.7.20:8080 -masq -w 1']);
+  });
+
+  it('moves a slice between Services and follows it', async () => {
+    const env = new Env();
+    await started(env, [
+      ['default/web', web],
+      ['default/api', service('api', '10.96.0.20')],
+    ]);
+    const moved = { ...webSlice, metadata: { ...webSlice.metadata, labels: { 'kubernetes.io/service-name': 'api' } } };
+    env.reconciler.endpointSliceChanged('default/web-x', moved);
+    await env.advance(1_000);
+    expect(env.table()).to.deep.equal([
+      '-A TCP/10.96.0.10:80 -s rr flags=0x0',
+      '-A TCP/10.96.0.20:80 -s rr flags=0x0',
+      '-a TCP/10.96.0.20:80 -r 10.244.0.5:8080 -masq -w 1',
+      '-a TCP/10.96.0.20:80 -r 10.244.0.6:8080 -masq -w 1',
+    ]);
+  });
+
+  it('gives a virtual server claimed by two Services to the first, and to the second once released', async () => {
+    const env = new Env();
+    await started(env, [
+      ['default/web', web],
+      ['default/copy', service('copy', '10.96.0.10', [{ name: 'http', port: 80 }], { sessionAffinity: 'ClientIP' })],
+    ]);
+    expect(env.table()[0]).to.equal('-A TCP/10.96.0.10:80 -s rr flags=0x0');
+    expect(env.counter('kipvs_rejected_objects_total', { reason: 'VirtualServerConflict' })).to.equal(1);
+    env.reconciler.serviceChanged('default/web', undefined);
+    await env.advance(1_000);
+    expect(env.table()).to.deep.equal(['-A TCP/10.96.0.10:80 -s rr -p 10800 flags=0x1']);
+    expect(env.vips()).to.deep.equal(['10.96.0.10/32']);
+  });
+
+  it('serves both families on a dual-stack node, binding /32 and /128', async () => {
+    const env = new Env({ families: [4, 6] });
+    const svc = service('web', '10.96.0.10', [{ name: 'http', port: 80 }], { clusterIPs: ['10.96.0.10', 'fd00::a'] });
+    const v6 = { ...slice('web', ['fd00:10::5'], undefined, 'v6'), addressType: 'IPv6' };
+    await started(env, [['default/web', svc]], [
+      ['default/web-x', slice('web', ['10.244.0.5'])],
+      ['default/web-v6', v6],
+    ]);
+    expect(env.table()).to.deep.equal([
+      '-A TCP/10.96.0.10:80 -s rr flags=0x0',
+      '-A TCP/[fd00::a]:80 -s rr flags=0x0',
+      '-a TCP/10.96.0.10:80 -r 10.244.0.5:8080 -masq -w 1',
+      '-a TCP/[fd00::a]:80 -r [fd00:10::5]:8080 -masq -w 1',
+    ]);
+    expect(env.vips()).to.deep.equal(['10.96.0.10/32', 'fd00::a/128']);
+  });
+
+  it('cleanup without a dummy link touches nothing', async () => {
+    const env = new Env();
+    await env.ipvs.apply([{ kind: 'addVirtualServer', virtualServer: adminVs }]);
+    env.ipvs.clearLog();
+    expect(await env.reconciler.cleanup()).to.deep.equal({ virtualServersDeleted: 0, linkDeleted: false, failures: [] });
+    expect(env.ipvs.writeCount).to.equal(0);
+    expect(env.table()).to.deep.equal(['-A TCP/192.168.1.1:80 -s wlc flags=0x0']);
+  });
+
+  it('reports changes waiting to be programmed, for health checks', async () => {
+    const env = new Env();
+    await started(env);
+    expect(env.reconciler.health().pendingSince).to.equal(undefined);
+    env.ipvs.injectFailure({ call: 'addRealServer', errno: E.ENOMEM, times: 3 });
+    const since = env.clock.now();
+    env.reconciler.endpointSliceChanged('default/web-x', slice('web', ['10.244.0.9']));
+    await env.advance(1_000);
+    expect(env.reconciler.health().pendingSince).to.equal(since);
+    await env.advance(10_000);
+    expect(env.reconciler.health().pendingSince).to.equal(undefined);
+    expect(env.table()).to.include('-a TCP/10.96.0.10:80 -r 10.244.0.9:8080 -masq -w 1');
+  });
+});
