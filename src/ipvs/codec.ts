@@ -21,6 +21,7 @@ import {
   attrU32,
   decodeAttrs,
   readBe16,
+  readBe32,
   readS32,
   readString,
   readU16,
@@ -235,7 +236,7 @@ export function decodeVirtualServer(serviceAttrs: Buffer): VirtualServerStatus {
   const flagsAttr = required(a, SvcAttr.flags, 'FLAGS');
   const flags = (readU32(flagsAttr) & ~SVC_F_HASHED) >>> 0;
   const netmaskAttr = required(a, SvcAttr.netmask, 'NETMASK');
-  const netmask = family === 4 ? netmaskAttr.readUInt32BE(0) : readU32(netmaskAttr);
+  const netmask = family === 4 ? readBe32(netmaskAttr) : readU32(netmaskAttr);
   const pe = a.get(SvcAttr.peName);
   const server: VirtualServer = {
     family,

@@ -51,6 +51,16 @@ export function operationKey(op: IpvsOperation): string {
   }
 }
 
+const EINVAL = 22;
+
+function safeKey(op: IpvsOperation): string {
+  try {
+    return operationKey(op);
+  } catch {
+    return '(unprintable key)';
+  }
+}
+
 /** The netlink message for one operation. */
 export function operationMessage(familyId: number, op: IpvsOperation): NetlinkMessage {
   switch (op.kind) {
@@ -95,14 +105,28 @@ export class NetlinkIpvsKernel implements IpvsKernel {
   }
 
   async apply(operations: readonly IpvsOperation[]): Promise<BatchResult> {
-    if (operations.length === 0) return { applied: 0, failures: [] };
-    const messages = operations.map((op) => operationMessage(this.familyId, op));
-    const { errnos } = await this.transport.batch(messages);
     const failures: Array<{ index: number; error: KernelError }> = [];
-    errnos.forEach((errno, index) => {
-      const op = operations[index];
-      if (errno !== 0 && op !== undefined) failures.push({ index, error: KernelError.errno(errno, operationName(op), operationKey(op)) });
+    // an operation that cannot be encoded (bad address, port out of range) fails alone, unsent
+    const messages: NetlinkMessage[] = [];
+    const sentIndex: number[] = [];
+    operations.forEach((op, index) => {
+      try {
+        messages.push(operationMessage(this.familyId, op));
+        sentIndex.push(index);
+      } catch (e) {
+        const detail = e instanceof Error ? e.message : String(e);
+        failures.push({ index, error: new KernelError('KIPVS_KERNEL_PROTOCOL', EINVAL, operationName(op), safeKey(op), `${operationName(op)} ${safeKey(op)}: cannot encode: ${detail}`, { cause: e }) });
+      }
     });
+    if (messages.length > 0) {
+      const { errnos } = await this.transport.batch(messages);
+      errnos.forEach((errno, i) => {
+        const index = sentIndex[i];
+        const op = index === undefined ? undefined : operations[index];
+        if (errno !== 0 && op !== undefined && index !== undefined) failures.push({ index, error: KernelError.errno(errno, operationName(op), operationKey(op)) });
+      });
+      failures.sort((a, b) => a.index - b.index);
+    }
     return { applied: operations.length - failures.length, failures };
   }
 

@@ -150,9 +150,13 @@ export class SocketTransport implements NetlinkTransport {
         fail(new KernelError('KIPVS_KERNEL_TIMEOUT', 0, operation, key, `${operation} ${key}: no reply from the kernel within ${this.timeoutMs} ms`));
       }, this.timeoutMs);
       this.current = inflight;
-      this.socket.send(datagram, (error) => {
-        if (error) fail(socketKernelError(error, operation, key));
-      });
+      try {
+        this.socket.send(datagram, (error) => {
+          if (error) fail(socketKernelError(error, operation, key));
+        });
+      } catch (e) {
+        fail(socketKernelError(e instanceof Error ? e : new Error(String(e)), operation, key));
+      }
     });
   }
 
@@ -246,6 +250,11 @@ export class SocketTransport implements NetlinkTransport {
     this.closedReason = `netlink socket failed: ${error.message}`;
     const cur = this.current;
     if (cur) cur.fail(socketKernelError(error, cur.operation, cur.key));
+    try {
+      this.socket.close();
+    } catch {
+      // the native layer may have closed it already
+    }
   }
 }
 

@@ -37,20 +37,25 @@ export function openRawSocket(protocol: number, options: RawSocketOptions): Netl
   });
   raw.unref();
   let closed = false;
+  const errorListeners: Array<(error: SocketError) => void> = [];
+  const emitError = (error: SocketError): void => {
+    for (const l of errorListeners) l(error);
+  };
+  // always listening: an unhandled 'error' event would throw
+  raw.on('error', emitError);
+  // message peeking sizes every read exactly, so a truncated datagram means a broken socket
+  raw.on('truncatedMessage', (msg, rinfo) => {
+    emitError(new Error(`truncated netlink datagram (${msg.length} of ${rinfo.truncated ?? '?'} bytes)`));
+  });
   return {
     send(datagram, callback) {
       raw.send(datagram, { port: 0 }, (error) => callback(error));
     },
     onDatagram(listener) {
       raw.on('message', (msg) => listener(msg));
-      // message peeking sizes every read exactly, so a truncated datagram means a broken socket
-      raw.on('truncatedMessage', (msg, rinfo) => {
-        const e: SocketError = Object.assign(new Error(`truncated netlink datagram (${msg.length} of ${rinfo.truncated ?? '?'} bytes)`), {});
-        raw.emit('error', Object.assign(e, { name: 'ErrnoException' as const, syscall: 'recvmsg', errno: 0, code: 'ETRUNC' }));
-      });
     },
     onError(listener) {
-      raw.on('error', (error) => listener(error));
+      errorListeners.push(listener);
     },
     receiveBufferSize: () => raw.getRecvBufferSize(),
     sendBufferSize: () => raw.getSendBufferSize(),

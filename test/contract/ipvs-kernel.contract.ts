@@ -15,6 +15,8 @@ export interface IpvsKernelContractTarget {
   open(): Promise<IpvsKernel>;
   /** empties the IPVS table and restores default timeouts (900/120/300) */
   reset(): Promise<void>;
+  /** titles of tests this target is known to fail, each with the reason; they run as pending */
+  readonly knownDeviations?: Readonly<Record<string, string>>;
 }
 
 export function vs(address: string, port: number, extra: Partial<VirtualServer> = {}): VirtualServer {
@@ -64,6 +66,13 @@ async function expectRejection(p: Promise<unknown>): Promise<KernelError> {
 export function ipvsKernelContract(target: IpvsKernelContractTarget): void {
   describe(`IpvsKernel contract: ${target.name}`, () => {
     let kernel: IpvsKernel;
+    const deviations = target.knownDeviations ?? {};
+    // a known deviation is reported as pending, with its reason in the title
+    const it = (title: string, body: () => Promise<void>): void => {
+      const reason = deviations[title];
+      if (reason === undefined) globalThis.it(title, body);
+      else globalThis.it.skip(`${title} [known deviation of ${target.name}: ${reason}]`, body);
+    };
 
     beforeEach(async () => {
       await target.reset();
@@ -251,6 +260,30 @@ export function ipvsKernelContract(target: IpvsKernelContractTarget): void {
       expect(realsByKey(await kernel.listRealServers(a))).to.deep.equal([r2]);
       // b is gone with its real servers: re-adding the same real server works again
       expect(failuresOf(await kernel.apply([addVs(b), addRs(b, r1)]))).to.deep.equal([]);
+    });
+
+    it('EINVAL for a real server of the other family unless it is tunnelled', async () => {
+      const other = rs('fd00::9', 80);
+      const result = await kernel.apply([addVs(a), addRs(a, other), addRs(a, { ...other, forward: 'tunnel' })]);
+      expect(result.failures.map((f) => [f.index, f.error.errno])).to.deep.equal([[1, E.EINVAL]]);
+      expect(realsByKey(await kernel.listRealServers(a))).to.deep.equal([{ ...other, forward: 'tunnel' }]);
+    });
+
+    it('EINVAL for an IPv6 prefix length outside 1..128', async () => {
+      const result = await kernel.apply([addVs(vs('fd00::30', 80, { netmask: 0 })), addVs(vs('fd00::31', 80, { netmask: 129 }))]);
+      expect(result.failures.map((f) => [f.index, f.error.errno])).to.deep.equal([
+        [0, E.EINVAL],
+        [1, E.EINVAL],
+      ]);
+    });
+
+    it('identifies a fwmark virtual server by family and mark alone: its protocol reads back as TCP', async () => {
+      const result = await kernel.apply([addVs(fwmarkVs(4, 9, { protocol: 'UDP' }))]);
+      expect(failuresOf(result)).to.deep.equal([]);
+      expect(byKey(await kernel.listVirtualServers())).to.deep.equal([fwmarkVs(4, 9)]);
+      // the same mark with another protocol is the same virtual server
+      const again = await kernel.apply([addVs(fwmarkVs(4, 9, { protocol: 'SCTP' }))]);
+      expect(again.failures.map((f) => f.error.errno)).to.deep.equal([E.EEXIST]);
     });
 
     it('applies an empty batch as a no-op', async () => {
