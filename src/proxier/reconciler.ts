@@ -612,7 +612,7 @@ export class Reconciler implements ClusterObjectHandler {
     const ipvs = plan.ipvs.filter((op) => op.kind.startsWith('delete') || !unbound.has(op.virtualServer.address));
     for (const op of plan.ipvs) {
       if (op.kind === 'addVirtualServer' && unbound.has(op.virtualServer.address)) {
-        failures.push({ operation: 'ipvs.newService', key: virtualServerKey(op.virtualServer), errno: 0, errnoName: errnoName(0), message: 'skipped: its address could not be bound' });
+        failures.push({ operation: 'ipvs.addVirtualServer', key: virtualServerKey(op.virtualServer), errno: 0, errnoName: errnoName(0), message: 'skipped: its address could not be bound' });
       }
     }
     for (let i = 0; i < ipvs.length; i += this.#batchSize) {

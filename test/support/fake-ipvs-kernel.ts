@@ -21,12 +21,12 @@ export const FAKE_KERNEL_SCHEDULERS: readonly string[] = ['rr', 'wrr', 'lc', 'wl
 
 /** The netlink command each operation kind stands for (used as KernelError.operation). */
 export const IPVS_OPERATION_NAMES: Readonly<Record<IpvsOperation['kind'], string>> = {
-  addVirtualServer: 'ipvs.newService',
-  updateVirtualServer: 'ipvs.setService',
-  deleteVirtualServer: 'ipvs.delService',
-  addRealServer: 'ipvs.newDest',
-  updateRealServer: 'ipvs.setDest',
-  deleteRealServer: 'ipvs.delDest',
+  addVirtualServer: 'ipvs.addVirtualServer',
+  updateVirtualServer: 'ipvs.updateVirtualServer',
+  deleteVirtualServer: 'ipvs.deleteVirtualServer',
+  addRealServer: 'ipvs.addRealServer',
+  updateRealServer: 'ipvs.updateRealServer',
+  deleteRealServer: 'ipvs.deleteRealServer',
 };
 
 export type FakeIpvsCall = IpvsOperation['kind'] | 'info' | 'listVirtualServers' | 'listRealServers' | 'getTimeouts' | 'setTimeouts' | 'flush';
@@ -232,14 +232,14 @@ export class FakeIpvsKernel implements IpvsKernel {
         if (entry) return E.EEXIST;
         const bad = this.#checkVirtualServer(op.virtualServer);
         if (bad) return bad;
-        this.#services.set(key, { server: copyVirtualServer(op.virtualServer), reals: new Map() });
+        this.#services.set(key, { server: asKernelStores(op.virtualServer), reals: new Map() });
         return 0;
       }
       case 'updateVirtualServer': {
         if (!entry) return E.ESRCH;
         const bad = this.#checkVirtualServer(op.virtualServer);
         if (bad) return bad;
-        entry.server = copyVirtualServer(op.virtualServer);
+        entry.server = asKernelStores(op.virtualServer);
         return 0;
       }
       case 'deleteVirtualServer':
@@ -250,7 +250,7 @@ export class FakeIpvsKernel implements IpvsKernel {
         if (!entry) return E.ESRCH;
         const rk = realServerKey(op.realServer);
         if (entry.reals.has(rk)) return E.EEXIST;
-        const bad = this.#checkRealServer(op.realServer);
+        const bad = this.#checkRealServer(op.realServer, entry.server);
         if (bad) return bad;
         entry.reals.set(rk, { server: { ...op.realServer }, activeConnections: 0, inactiveConnections: 0, persistentConnections: 0 });
         return 0;
@@ -259,7 +259,7 @@ export class FakeIpvsKernel implements IpvsKernel {
         if (!entry) return E.ESRCH;
         const rs = entry.reals.get(realServerKey(op.realServer));
         if (!rs) return E.ENOENT;
-        const bad = this.#checkRealServer(op.realServer);
+        const bad = this.#checkRealServer(op.realServer, entry.server);
         if (bad) return bad;
         rs.server = { ...op.realServer }; // counters survive a SET_DEST
         return 0;
@@ -282,9 +282,17 @@ export class FakeIpvsKernel implements IpvsKernel {
     return 0;
   }
 
-  #checkRealServer(rs: RealServer): number {
+  #checkRealServer(rs: RealServer, vs: VirtualServer): number {
+    // the kernel mixes families only for tunnelled real servers
+    if (rs.family !== vs.family && rs.forward !== 'tunnel') return E.EINVAL;
     if (rs.weight < 0 || rs.lowerThreshold > rs.upperThreshold) return E.ERANGE;
     if (rs.port < 0 || rs.port > 65535) return E.EINVAL;
     return 0;
   }
+}
+
+/** What the kernel keeps of a virtual server: a fwmark service always reads back as TCP. */
+function asKernelStores(vs: VirtualServer): VirtualServer {
+  const copy = copyVirtualServer(vs);
+  return copy.fwmark !== 0 ? { ...copy, protocol: 'TCP' } : copy;
 }

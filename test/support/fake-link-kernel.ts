@@ -34,12 +34,12 @@ interface LinkEntry {
 const addressKey = (a: InterfaceAddress): string => `${a.family}/${a.address}`;
 
 const OPERATION_NAMES: Readonly<Record<FakeLinkCall, string>> = {
-  addAddress: 'link.newAddress',
-  deleteAddress: 'link.delAddress',
-  getLink: 'link.getLink',
-  ensureDummyLink: 'link.newLink',
-  deleteLink: 'link.delLink',
-  listAddresses: 'link.getAddress',
+  addAddress: 'link.addAddress',
+  deleteAddress: 'link.deleteAddress',
+  getLink: 'link.get',
+  ensureDummyLink: 'link.create',
+  deleteLink: 'link.delete',
+  listAddresses: 'link.listAddresses',
 };
 
 export class FakeLinkKernel implements LinkKernel {
@@ -138,7 +138,7 @@ export class FakeLinkKernel implements LinkKernel {
       const errno = this.#takeFailure(op.kind, op.address.address) ?? this.#applyOne(linkIndex, op);
       this.#log.push({ call: op.kind, key: `${linkIndex}/${op.address.address}`, errno, write: true });
       if (errno === 0) applied++;
-      else failures.push({ index, error: KernelError.errno(errno, OPERATION_NAMES[op.kind], `${op.address.address}/${op.address.prefixLength}`) });
+      else failures.push({ index, error: KernelError.errno(errno, OPERATION_NAMES[op.kind], op.address.address) });
     });
     return Promise.resolve({ applied, failures });
   }

@@ -253,7 +253,7 @@ describe('Reconciler', () => {
       ['default/api', service('api', '10.96.0.20')],
     ]);
     const first = env.reconciler.health().lastResult!;
-    expect(first.failures.map((f) => `${f.operation} ${f.key} ${f.errnoName}`)).to.deep.equal(['ipvs.newService TCP/10.96.0.20:80 ENOMEM']);
+    expect(first.failures.map((f) => `${f.operation} ${f.key} ${f.errnoName}`)).to.deep.equal(['ipvs.addVirtualServer TCP/10.96.0.20:80 ENOMEM']);
     expect(env.table()).to.include.members(WEB);
     await env.advance(1_000); // backoff starts at 1 s
     expect(env.table()).to.include('-A TCP/10.96.0.20:80 -s rr flags=0x0');
