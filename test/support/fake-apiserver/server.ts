@@ -91,6 +91,8 @@ export interface FakeApiServerOptions {
   readonly bookmarkIntervalMs?: number;
   /** first resourceVersion handed out; default 1000 */
   readonly initialResourceVersion?: number;
+  /** answer as if no labelSelector was sent (to test a client's own filtering) */
+  readonly ignoreLabelSelectors?: boolean;
 }
 
 export interface RequestCounts {
@@ -150,7 +152,10 @@ export class FakeApiServer {
   #rv: number;
   readonly #watchers = new Set<Watcher>();
   readonly #events: KubeObject[] = [];
-  #unavailable = false;
+  /** resources answering 503; 'all' for every API path */
+  readonly #unavailable = new Set<ResourceName | 'all'>();
+  /** the last 1000 request lines ("GET /api/v1/services?watch=true&..."), oldest first */
+  readonly requestLog: string[] = [];
   #bookmarkTimer: NodeJS.Timeout | undefined;
   #url = '';
   readonly requests: RequestCounts = { list: 0, watch: 0, gone: 0, unavailable: 0 };
@@ -163,6 +168,7 @@ export class FakeApiServer {
       goneAs: options.goneAs ?? 'event',
       bookmarkIntervalMs: options.bookmarkIntervalMs ?? 0,
       initialResourceVersion: options.initialResourceVersion ?? 1000,
+      ignoreLabelSelectors: options.ignoreLabelSelectors ?? false,
     };
     this.#rv = this.#options.initialResourceVersion;
     this.#floorRv = this.#rv;
@@ -318,9 +324,13 @@ export class FakeApiServer {
     }
   }
 
-  /** While unavailable every API request gets 503 (existing watches are not touched; drop them yourself). */
-  setAvailable(available: boolean): void {
-    this.#unavailable = !available;
+  /**
+   * While unavailable, API requests (for one resource, or all) get 503 Service Unavailable.
+   * Open watches are not touched: drop them yourself.
+   */
+  setAvailable(available: boolean, resource: ResourceName | 'all' = 'all'): void {
+    if (available) this.#unavailable.delete(resource);
+    else this.#unavailable.add(resource);
   }
 
   /** Sends a BOOKMARK with the current resourceVersion to every watch that asked for bookmarks. */
@@ -438,7 +448,7 @@ export class FakeApiServer {
     const w: Watcher = {
       resource,
       namespace,
-      labels: parseLabelSelector(query.get('labelSelector')),
+      labels: parseLabelSelector(this.#options.ignoreLabelSelectors ? undefined : query.get('labelSelector')),
       fields: parseFieldSelector(query.get('fieldSelector')),
       bookmarks: query.get('allowWatchBookmarks') === 'true' || query.get('allowWatchBookmarks') === '1',
       response: res,
@@ -504,6 +514,8 @@ export class FakeApiServer {
 
   #route(req: IncomingMessage, res: ServerResponse): void {
     const url = new URL(req.url ?? '/', 'http://fake');
+    this.requestLog.push(`${req.method ?? 'GET'} ${decodeURIComponent(req.url ?? '/')}`);
+    if (this.requestLog.length > 1000) this.requestLog.splice(0, this.requestLog.length - 1000);
     if (url.pathname === '/version') {
       sendJson(res, 200, JSON.stringify({ major: '1', minor: '35', gitVersion: 'v1.35.0-fake', platform: 'linux/amd64' }));
       return;
@@ -513,12 +525,12 @@ export class FakeApiServer {
       res.end('ok');
       return;
     }
-    if (this.#unavailable) {
+    const path = parsePath(url.pathname);
+    if (this.#unavailable.has('all') || (path !== undefined && path.resource !== 'events' && this.#unavailable.has(path.resource))) {
       this.requests.unavailable++;
       sendStatus(res, 503, 'ServiceUnavailable', 'the fake API server is set unavailable');
       return;
     }
-    const path = parsePath(url.pathname);
     if (path === undefined) {
       sendStatus(res, 404, 'NotFound', `the server could not find the requested resource (${url.pathname})`);
       return;
@@ -584,7 +596,7 @@ export class FakeApiServer {
 
   #sendList(res: ServerResponse, resource: ResourceName, namespace: string | undefined, query: URLSearchParams): void {
     const info = RESOURCES[resource];
-    const labels = parseLabelSelector(query.get('labelSelector'));
+    const labels = parseLabelSelector(this.#options.ignoreLabelSelectors ? undefined : query.get('labelSelector'));
     const fields = parseFieldSelector(query.get('fieldSelector'));
     const items: string[] = [];
     for (const o of this.#store[resource].values()) {
