@@ -53,16 +53,23 @@ class StoppedError extends Error {
   }
 }
 
+/** how long stop() waits for watch requests already sent to be answered (and aborted) */
+const STOP_GRACE_MS = 1000;
+
 type WatchCallback = (phase: string, apiObj: unknown, watchObj?: unknown) => void;
 
 /**
- * client-node's Watch with two guards: it never starts a request once we are stopped (ListWatch
- * goes on to watch after a list or a reconnect delay even if stop() came meanwhile), and a throw
- * before the request (e.g. credentials) becomes a `done(err)` instead of an unhandled rejection.
+ * client-node's Watch with three guards: it never starts a request once we are stopped (ListWatch
+ * goes on to watch after a list or a reconnect delay even if stop() came meanwhile); a request in
+ * flight when stop() came is aborted as soon as it is answered (ListWatch.stop() cannot reach it:
+ * it only knows the request once the response headers are in); and a throw before the request
+ * (e.g. credentials) becomes a `done(err)` instead of an unhandled rejection.
  */
 class GuardedWatch extends Watch {
   readonly #isStopped: () => boolean;
   readonly #onEvent: (phase: string, object: unknown) => void;
+  /** watch requests sent and not yet answered */
+  readonly inFlight = new Set<Promise<unknown>>();
 
   constructor(config: KubeConfig, isStopped: () => boolean, onEvent: (phase: string, object: unknown) => void) {
     super(config);
@@ -84,11 +91,17 @@ class GuardedWatch extends Watch {
       this.#onEvent(phase, apiObj);
       callback(phase, apiObj, watchObj);
     };
+    const pending = super.watch(path, queryParams, observed, done);
+    this.inFlight.add(pending);
     try {
-      return await super.watch(path, queryParams, observed, done);
+      const controller = await pending;
+      if (this.#isStopped()) controller.abort();
+      return controller;
     } catch (err: unknown) {
       done(err);
       return new AbortController();
+    } finally {
+      this.inFlight.delete(pending);
     }
   }
 }
@@ -114,6 +127,7 @@ export class ResourceWatch<T extends KubernetesObject> {
   readonly #spec: ResourceWatchSpec<T>;
   readonly #deps: ResourceWatchDeps;
   readonly #informer: ListWatch<T>;
+  readonly #watch: GuardedWatch;
   readonly #backoff: Backoff;
   /** a run this long without failing counts as healthy: the backoff starts over */
   readonly #stableAfterMs: number;
@@ -131,11 +145,11 @@ export class ResourceWatch<T extends KubernetesObject> {
     this.#deps = deps;
     this.#backoff = new Backoff(deps.backoff);
     this.#stableAfterMs = deps.backoff?.maxMs ?? 30_000;
-    const watch = new GuardedWatch(
+    const watch = (this.#watch = new GuardedWatch(
       config,
       () => this.#stopped,
       (phase, object) => this.#onStreamEvent(phase, object),
-    );
+    ));
     this.#informer = new ListWatch<T>(spec.path, watch, () => this.#list(), false, spec.labelSelector, spec.fieldSelector, {
       delayFn: (ms) => this.#sleep(ms),
     });
@@ -166,6 +180,16 @@ export class ResourceWatch<T extends KubernetesObject> {
     }
     this.#sleeps.clear();
     await this.#informer.stop();
+    // a watch request sent just before stop() is aborted when its answer comes; wait for that,
+    // but not for long: the request's own 30 s timeout ends it on an unresponsive server
+    if (this.#watch.inFlight.size > 0) {
+      let grace: NodeJS.Timeout | undefined;
+      await Promise.race([
+        Promise.allSettled([...this.#watch.inFlight]),
+        new Promise<void>((resolve) => (grace = setTimeout(resolve, STOP_GRACE_MS))),
+      ]);
+      clearTimeout(grace);
+    }
   }
 
   #run(): void {
