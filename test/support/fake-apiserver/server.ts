@@ -102,6 +102,11 @@ export interface RequestCounts {
   unavailable: number;
 }
 
+/** A deep copy as the wire would carry it (Dates become strings); much faster than structuredClone. */
+function jsonCopy<T>(value: T): T {
+  return JSON.parse(JSON.stringify(value)) as T;
+}
+
 function objectKey(namespace: string | undefined, name: string): string {
   return namespace === undefined || namespace === '' ? name : `${namespace}/${name}`;
 }
@@ -151,6 +156,8 @@ export class FakeApiServer {
   #floorRv: number;
   #rv: number;
   readonly #watchers = new Set<Watcher>();
+  /** stored objects are never mutated, so each is serialised once for all lists and watches */
+  readonly #json = new WeakMap<KubeObject, string>();
   readonly #events: KubeObject[] = [];
   /** resources answering 503; 'all' for every API path */
   readonly #unavailable = new Set<ResourceName | 'all'>();
@@ -254,36 +261,39 @@ export class FakeApiServer {
   get(resource: ResourceName, namespace: string | undefined, name: string): KubeObject | undefined {
     const ns = RESOURCES[resource].namespaced ? namespace : undefined;
     const o = this.#store[resource].get(objectKey(ns, name));
-    return o === undefined ? undefined : structuredClone(o);
+    return o === undefined ? undefined : jsonCopy(o);
   }
 
   /** All stored objects of a resource (copies). */
   list(resource: ResourceName): KubeObject[] {
-    return [...this.#store[resource].values()].map((o) => structuredClone(o));
+    return [...this.#store[resource].values()].map((o) => jsonCopy(o));
   }
 
   /** Creates an object (kind Service, EndpointSlice or Node); returns the stored copy with its resourceVersion. */
   create(object: KubeObject): KubeObject {
     const [stored] = this.#write([object], 'create');
-    return structuredClone(stored as KubeObject);
+    return jsonCopy(stored as KubeObject);
   }
 
-  /** Creates many objects with one write per open watch: for benchmarks with 10,000+ objects. */
+  /**
+   * Creates many objects with one write per open watch: for benchmarks with 10,000+ objects.
+   * Takes the objects over without a deep copy: do not change them afterwards. Returns the new resourceVersion.
+   */
   createMany(objects: readonly KubeObject[]): number {
-    this.#write(objects, 'create');
+    this.#write(objects, 'create', false);
     return this.#rv;
   }
 
   /** Replaces an existing object. */
   update(object: KubeObject): KubeObject {
     const [stored] = this.#write([object], 'update');
-    return structuredClone(stored as KubeObject);
+    return jsonCopy(stored as KubeObject);
   }
 
   /** Creates or replaces. */
   apply(object: KubeObject): KubeObject {
     const [stored] = this.#write([object], 'apply');
-    return structuredClone(stored as KubeObject);
+    return jsonCopy(stored as KubeObject);
   }
 
   /** Deletes an object; returns false if it did not exist. */
@@ -301,7 +311,7 @@ export class FakeApiServer {
 
   /** Objects POSTed to .../events (v1 or events.k8s.io/v1). */
   events(): KubeObject[] {
-    return this.#events.map((e) => structuredClone(e));
+    return this.#events.map((e) => jsonCopy(e));
   }
 
   /**
@@ -348,9 +358,10 @@ export class FakeApiServer {
 
   // ---- writes
 
-  #write(objects: readonly KubeObject[], mode: 'create' | 'update' | 'apply'): KubeObject[] {
+  #write(objects: readonly KubeObject[], mode: 'create' | 'update' | 'apply', copyInput = true): KubeObject[] {
     const events: HistoryEvent[] = [];
     const stored: KubeObject[] = [];
+    const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
     for (const input of objects) {
       const info = resourceOfKind(input.kind);
       const name = input.metadata?.name;
@@ -362,7 +373,7 @@ export class FakeApiServer {
       if (mode === 'create' && previous !== undefined) throw new Error(`fake-apiserver: ${info.name} ${key} already exists`);
       if (mode === 'update' && previous === undefined) throw new Error(`fake-apiserver: ${info.name} ${key} not found`);
       this.#rv++;
-      const copy = structuredClone(input);
+      const copy = copyInput ? jsonCopy(input) : input;
       const object: KubeObject = {
         ...copy,
         apiVersion: apiVersionOf(info),
@@ -372,7 +383,7 @@ export class FakeApiServer {
           name,
           ...(namespace === undefined ? {} : { namespace }),
           uid: previous?.metadata?.uid ?? randomUUID(),
-          creationTimestamp: previous?.metadata?.creationTimestamp ?? new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+          creationTimestamp: previous?.metadata?.creationTimestamp ?? now,
           resourceVersion: String(this.#rv),
         },
       };
@@ -429,7 +440,20 @@ export class FakeApiServer {
       const previous = e.previous as KubeObject;
       object = { ...previous, metadata: { ...previous.metadata, resourceVersion: String(e.rv) } };
     } else return '';
-    return `${JSON.stringify({ type, object })}\n`;
+    return this.#line(type, object);
+  }
+
+  #serialised(object: KubeObject): string {
+    let text = this.#json.get(object);
+    if (text === undefined) {
+      text = JSON.stringify(object);
+      this.#json.set(object, text);
+    }
+    return text;
+  }
+
+  #line(type: string, object: KubeObject): string {
+    return `{"type":"${type}","object":${this.#serialised(object)}}\n`;
   }
 
   #bookmarkLine(resource: ResourceName): string {
@@ -478,7 +502,7 @@ export class FakeApiServer {
     if (from === undefined) {
       // no version: the current state as synthetic ADDED events, then changes
       for (const object of this.#store[resource].values()) {
-        if (this.#matches(w, object)) chunk += `${JSON.stringify({ type: 'ADDED', object })}\n`;
+        if (this.#matches(w, object)) chunk += this.#line('ADDED', object);
       }
     } else {
       for (let i = this.#historyStart; i < this.#history.length; i++) {
@@ -601,7 +625,7 @@ export class FakeApiServer {
     const items: string[] = [];
     for (const o of this.#store[resource].values()) {
       if (namespace !== undefined && o.metadata?.namespace !== namespace) continue;
-      if (labels(o.metadata?.labels) && fields(o)) items.push(JSON.stringify(o));
+      if (labels(o.metadata?.labels) && fields(o)) items.push(this.#serialised(o));
     }
     const head = JSON.stringify({ kind: `${info.kind}List`, apiVersion: apiVersionOf(info), metadata: { resourceVersion: String(this.#rv) } });
     // splice the items in as text: no second serialisation of 10,000 objects
