@@ -89,7 +89,7 @@ class GuardedWatch extends Watch {
     }
     const observed: WatchCallback = (phase, apiObj, watchObj) => {
       this.#onEvent(phase, apiObj);
-      callback(phase, apiObj, watchObj);
+      callback(phase, phase === 'ERROR' || phase === 'BOOKMARK' ? apiObj : withMetadataDates(apiObj), watchObj);
     };
     const pending = super.watch(path, queryParams, observed, done);
     this.inFlight.add(pending);
@@ -104,6 +104,22 @@ class GuardedWatch extends Watch {
       this.inFlight.delete(pending);
     }
   }
+}
+
+/**
+ * Lists come through client-node's deserialiser (metadata timestamps become Dates); watch events
+ * are raw JSON (strings). Make the metadata timestamps Dates in both, as ObjectMetaLike says.
+ * Other date fields (status conditions, managedFields) stay strings in watch events.
+ */
+function withMetadataDates(object: unknown): unknown {
+  const metadata = (object as { metadata?: Record<string, unknown> } | null)?.metadata;
+  if (metadata !== undefined && metadata !== null && typeof metadata === 'object') {
+    for (const field of ['creationTimestamp', 'deletionTimestamp']) {
+      const value = metadata[field];
+      if (typeof value === 'string') metadata[field] = new Date(value);
+    }
+  }
+  return object;
 }
 
 /** What an error from fetch, the generated client or the watch says, for a log line. */

@@ -206,6 +206,8 @@ describe('cluster adapter (client-node informers against the fake API server)', 
     expect(of('node')).to.deep.equal([`node node-1 ${rv(n2)}`, `node node-1 ${String(Number(rv(n2)) + 1)}`]);
     expect(rec.services.size).to.equal(0);
     expect(rec.node?.metadata?.labels).to.deep.equal({ x: 'y' });
+    // watched objects carry Dates in metadata, as listed ones do
+    expect((rec.node?.metadata as { creationTimestamp?: unknown } | undefined)?.creationTimestamp).to.be.instanceOf(Date);
     expect(rec.errors).to.deep.equal([]);
   });
 
