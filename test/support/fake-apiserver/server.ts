@@ -544,6 +544,11 @@ export class FakeApiServer {
       sendJson(res, 200, JSON.stringify({ major: '1', minor: '35', gitVersion: 'v1.35.0-fake', platform: 'linux/amd64' }));
       return;
     }
+    const discovery = this.#discovery(url.pathname.replace(/\/$/, ''));
+    if (discovery !== undefined) {
+      sendJson(res, 200, JSON.stringify(discovery));
+      return;
+    }
     if (url.pathname === '/healthz' || url.pathname === '/readyz' || url.pathname === '/livez') {
       res.writeHead(200, { 'Content-Type': 'text/plain' });
       res.end('ok');
@@ -616,6 +621,43 @@ export class FakeApiServer {
       return;
     }
     sendStatus(res, 405, 'MethodNotAllowed', `${method} is not supported here`);
+  }
+
+  /** Legacy discovery documents, enough for `kubectl get/create/delete` against this server. */
+  #discovery(pathname: string): object | undefined {
+    const verbs = ['create', 'delete', 'get', 'list', 'update', 'watch'];
+    const resource = (info: ResourceInfo, singular: string, shortNames: string[]): object => ({
+      name: info.name,
+      singularName: singular,
+      namespaced: info.namespaced,
+      kind: info.kind,
+      verbs,
+      ...(shortNames.length > 0 ? { shortNames } : {}),
+    });
+    const events = { name: 'events', singularName: 'event', namespaced: true, kind: 'Event', verbs: ['create', 'list'], shortNames: ['ev'] };
+    const group = (name: string): object => ({
+      name,
+      versions: [{ groupVersion: `${name}/v1`, version: 'v1' }],
+      preferredVersion: { groupVersion: `${name}/v1`, version: 'v1' },
+    });
+    switch (pathname) {
+      case '/api':
+        return { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress: this.#url.replace(/^http:\/\//, '') }] };
+      case '/apis':
+        return { kind: 'APIGroupList', apiVersion: 'v1', groups: [group('discovery.k8s.io'), group('events.k8s.io')] };
+      case '/api/v1':
+        return {
+          kind: 'APIResourceList',
+          groupVersion: 'v1',
+          resources: [resource(RESOURCES.services, 'service', ['svc']), resource(RESOURCES.nodes, 'node', ['no']), events],
+        };
+      case '/apis/discovery.k8s.io/v1':
+        return { kind: 'APIResourceList', apiVersion: 'v1', groupVersion: 'discovery.k8s.io/v1', resources: [resource(RESOURCES.endpointslices, 'endpointslice', [])] };
+      case '/apis/events.k8s.io/v1':
+        return { kind: 'APIResourceList', apiVersion: 'v1', groupVersion: 'events.k8s.io/v1', resources: [{ ...events, shortNames: [] }] };
+      default:
+        return undefined;
+    }
   }
 
   #sendList(res: ServerResponse, resource: ResourceName, namespace: string | undefined, query: URLSearchParams): void {

@@ -286,6 +286,15 @@ describe('fake API server protocol', () => {
     expect(api.get('services', 'web', 's')).to.equal(undefined);
   });
 
+  it('serves the discovery documents kubectl needs', async () => {
+    const core = JSON.parse((await send(`${api.url}/api/v1`)).body) as { resources: { name: string; namespaced: boolean }[] };
+    expect(core.resources.map((r) => `${r.name}:${String(r.namespaced)}`)).to.deep.equal(['services:true', 'nodes:false', 'events:true']);
+    const groups = JSON.parse((await send(`${api.url}/apis`)).body) as { groups: { name: string }[] };
+    expect(groups.groups.map((g) => g.name)).to.include('discovery.k8s.io');
+    const discovery = JSON.parse((await send(`${api.url}/apis/discovery.k8s.io/v1`)).body) as { resources: { kind: string }[] };
+    expect(discovery.resources.map((r) => r.kind)).to.deep.equal(['EndpointSlice']);
+  });
+
   it('hands out a kubeconfig that client-node loads and lists through', async () => {
     api.create(service('a', 'ns1'));
     const kc = new KubeConfig();
