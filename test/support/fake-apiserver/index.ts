@@ -2,3 +2,4 @@
 // EndpointSlices, Nodes). Start with `await FakeApiServer.start()`, connect with `kubeconfig()`.
 export * from './server.js';
 export * from './selectors.js';
+export * from './objects.js';

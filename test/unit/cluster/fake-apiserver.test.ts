@@ -4,7 +4,7 @@ import { expect } from 'chai';
 import { request, type IncomingMessage } from 'node:http';
 import { readFileSync, rmSync } from 'node:fs';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
-import { FakeApiServer, type KubeObject } from '../../support/fake-apiserver/index.js';
+import { endpointSliceObject, FakeApiServer, nodeObject, serviceObject, type KubeObject } from '../../support/fake-apiserver/index.js';
 
 interface Reply {
   status: number;
@@ -293,6 +293,23 @@ describe('fake API server protocol', () => {
     expect(groups.groups.map((g) => g.name)).to.include('discovery.k8s.io');
     const discovery = JSON.parse((await send(`${api.url}/apis/discovery.k8s.io/v1`)).body) as { resources: { kind: string }[] };
     expect(discovery.resources.map((r) => r.kind)).to.deep.equal(['EndpointSlice']);
+  });
+
+  it('stores what the object builders make, readable by client-node', async () => {
+    api.create(serviceObject('web', 'front', { clusterIP: '10.96.0.80', ports: [{ name: 'http', port: 80, targetPort: 8080 }], sessionAffinity: 'ClientIP' }));
+    api.create(endpointSliceObject('web', 'front-abc', 'front', { endpoints: [{ addresses: ['10.244.1.5'], nodeName: 'node-1' }], ports: [{ name: 'http', port: 8080 }] }));
+    api.create(nodeObject('node-1', { internalIPs: ['192.168.0.10'], podCIDRs: ['10.244.1.0/24'] }));
+    const kc = new KubeConfig();
+    kc.loadFromString(api.kubeconfig());
+    const core = kc.makeApiClient(CoreV1Api);
+    const svc = await core.readNamespacedService({ namespace: 'web', name: 'front' });
+    expect(svc.spec?.ports?.[0]).to.deep.include({ name: 'http', port: 80, protocol: 'TCP', targetPort: 8080 });
+    expect(svc.spec?.sessionAffinity).to.equal('ClientIP');
+    const node = await core.readNode({ name: 'node-1' });
+    expect(node.status?.addresses?.[0]).to.deep.equal({ type: 'InternalIP', address: '192.168.0.10' });
+    const slice = api.get('endpointslices', 'web', 'front-abc') as { endpoints: { conditions: unknown }[]; metadata: { labels: Record<string, string> } };
+    expect(slice.metadata.labels['kubernetes.io/service-name']).to.equal('front');
+    expect(slice.endpoints[0]?.conditions).to.deep.equal({ ready: true, serving: true, terminating: false });
   });
 
   it('hands out a kubeconfig that client-node loads and lists through', async () => {
