@@ -1,6 +1,15 @@
 // The cluster adapter: Services, EndpointSlices and this node's Node from the API server, told to
 // a ClusterObjectHandler as keyed changes, with `synced()` once both initial lists are in.
-import { CoreV1Api, DiscoveryV1Api, type KubeConfig, type V1EndpointSlice, type V1Node, type V1Service } from '@kubernetes/client-node';
+import {
+  CoreV1Api,
+  DiscoveryV1Api,
+  Observable,
+  type ConfigurationOptions,
+  type KubeConfig,
+  type V1EndpointSlice,
+  type V1Node,
+  type V1Service,
+} from '@kubernetes/client-node';
 import type { ClusterObjectHandler } from '../model/kube.js';
 import type { BackoffOptions } from './backoff.js';
 import { loadKubeConfig, type ConnectionOptions } from './kubeconfig.js';
@@ -18,10 +27,28 @@ export interface ClusterSourceOptions extends ConnectionOptions {
   readonly metrics?: ClusterMetrics | undefined;
   /** restart delays after a failed list/watch; default 500 ms doubling to 30 s, jittered */
   readonly backoff?: BackoffOptions | undefined;
+  /** abandon (and retry) a list request after this long; default 120 s */
+  readonly listTimeoutMs?: number | undefined;
 }
 
 const silentLogger: ClusterLogger = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
 const noMetrics: ClusterMetrics = { countError: () => {} };
+
+/** Request options that tie a generated-client request to an AbortSignal. */
+function abortableBy(signal: AbortSignal): ConfigurationOptions {
+  return {
+    middleware: [
+      {
+        pre: (request) => {
+          request.setSignal(signal);
+          return new Observable(Promise.resolve(request));
+        },
+        post: (response) => new Observable(Promise.resolve(response)),
+      },
+    ],
+    middlewareMergeStrategy: 'append',
+  };
+}
 
 function namespacedKey(object: { metadata?: { namespace?: string | undefined; name?: string | undefined } | undefined }): string {
   return `${object.metadata?.namespace ?? ''}/${object.metadata?.name ?? ''}`;
@@ -41,7 +68,7 @@ export class ClusterSource {
     this.#logger = options.logger ?? silentLogger;
     const metrics = options.metrics ?? noMetrics;
     const config = options.kubeConfig ?? loadKubeConfig(options);
-    const deps = { logger: this.#logger, metrics, backoff: options.backoff };
+    const deps = { logger: this.#logger, metrics, backoff: options.backoff, listTimeoutMs: options.listTimeoutMs };
     const core = config.makeApiClient(CoreV1Api);
     const discovery = config.makeApiClient(DiscoveryV1Api);
     const proxyName = options.proxyName;
@@ -52,7 +79,7 @@ export class ClusterSource {
       {
         resource: 'services',
         path: '/api/v1/services',
-        list: () => core.listServiceForAllNamespaces({ labelSelector }),
+        list: (signal) => core.listServiceForAllNamespaces({ labelSelector }, abortableBy(signal)),
         labelSelector,
         keyOf: namespacedKey,
         accepts: (s) => isServedByUs(s.metadata?.labels, proxyName),
@@ -68,7 +95,7 @@ export class ClusterSource {
       {
         resource: 'endpointslices',
         path: '/apis/discovery.k8s.io/v1/endpointslices',
-        list: () => discovery.listEndpointSliceForAllNamespaces({ labelSelector }),
+        list: (signal) => discovery.listEndpointSliceForAllNamespaces({ labelSelector }, abortableBy(signal)),
         labelSelector,
         keyOf: namespacedKey,
         accepts: (s) => isServedByUs(s.metadata?.labels, proxyName),
@@ -86,7 +113,7 @@ export class ClusterSource {
         {
           resource: 'node',
           path: '/api/v1/nodes',
-          list: () => core.listNode({ fieldSelector }),
+          list: (signal) => core.listNode({ fieldSelector }, abortableBy(signal)),
           fieldSelector,
           keyOf: (n) => n.metadata?.name ?? '',
           accepts: (n) => n.metadata?.name === nodeName,

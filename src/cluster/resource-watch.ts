@@ -29,7 +29,8 @@ export interface ResourceWatchSpec<T extends KubernetesObject> {
   readonly resource: WatchedResource;
   /** collection path, e.g. /api/v1/services */
   readonly path: string;
-  readonly list: () => Promise<KubernetesListObject<T>>;
+  /** one list request; it must end (reject) when `signal` aborts: on stop() or the list timeout */
+  readonly list: (signal: AbortSignal) => Promise<KubernetesListObject<T>>;
   readonly labelSelector?: string | undefined;
   readonly fieldSelector?: string | undefined;
   readonly keyOf: (object: T) => string;
@@ -44,6 +45,8 @@ export interface ResourceWatchDeps {
   readonly logger: ClusterLogger;
   readonly metrics: ClusterMetrics;
   readonly backoff?: BackoffOptions | undefined;
+  /** a list taking longer is abandoned and retried (a hung list would stall the informer for good) */
+  readonly listTimeoutMs?: number | undefined;
 }
 
 class StoppedError extends Error {
@@ -55,6 +58,8 @@ class StoppedError extends Error {
 
 /** how long stop() waits for watch requests already sent to be answered (and aborted) */
 const STOP_GRACE_MS = 1000;
+/** generous: a list of tens of thousands of objects from a loaded API server takes a while */
+const DEFAULT_LIST_TIMEOUT_MS = 120_000;
 
 type WatchCallback = (phase: string, apiObj: unknown, watchObj?: unknown) => void;
 
@@ -128,7 +133,8 @@ export function describeError(err: unknown): LogFields {
   const e = err as Error & { statusCode?: unknown; code?: unknown; cause?: unknown };
   const fields: Record<string, unknown> = { error: e.message, errorName: e.name };
   if (typeof e.statusCode === 'number') fields.status = e.statusCode;
-  else if (typeof e.code === 'number') fields.status = e.code;
+  // the generated client's ApiException carries the HTTP status as a numeric code (DOMException's codes are < 100)
+  else if (typeof e.code === 'number' && e.code >= 100) fields.status = e.code;
   else if (typeof e.code === 'string') fields.code = e.code;
   const cause = e.cause;
   if (cause instanceof Error) {
@@ -150,6 +156,8 @@ export class ResourceWatch<T extends KubernetesObject> {
   readonly #cache = new Map<string, T>();
   readonly #sleeps = new Set<{ timer: NodeJS.Timeout; resolve: () => void }>();
   #restartTimer: NodeJS.Timeout | undefined;
+  /** aborted by stop(): ends list requests in flight */
+  #running = new AbortController();
   #stopped = true;
   #startedAt = 0;
   #lists = 0;
@@ -183,6 +191,7 @@ export class ResourceWatch<T extends KubernetesObject> {
   start(): void {
     if (!this.#stopped) return;
     this.#stopped = false;
+    this.#running = new AbortController();
     this.#run();
   }
 
@@ -195,6 +204,7 @@ export class ResourceWatch<T extends KubernetesObject> {
       sleep.resolve();
     }
     this.#sleeps.clear();
+    this.#running.abort(new StoppedError());
     await this.#informer.stop();
     // a watch request sent just before stop() is aborted when its answer comes; wait for that,
     // but not for long: the request's own 30 s timeout ends it on an unresponsive server
@@ -235,7 +245,8 @@ export class ResourceWatch<T extends KubernetesObject> {
 
   async #list(): Promise<KubernetesListObject<T>> {
     this.#phase = 'list';
-    const list = await this.#spec.list();
+    const signal = AbortSignal.any([this.#running.signal, AbortSignal.timeout(this.#deps.listTimeoutMs ?? DEFAULT_LIST_TIMEOUT_MS)]);
+    const list = await this.#spec.list(signal);
     // ListWatch goes on to watch after the list even if stop() came meanwhile
     if (this.#stopped) throw new StoppedError();
     this.#phase = 'watch';

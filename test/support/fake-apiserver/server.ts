@@ -161,6 +161,9 @@ export class FakeApiServer {
   readonly #events: KubeObject[] = [];
   /** resources answering 503; 'all' for every API path */
   readonly #unavailable = new Set<ResourceName | 'all'>();
+  /** resources whose requests are held unanswered (a hung API server); 'all' for every API path */
+  readonly #holding = new Set<ResourceName | 'all'>();
+  readonly #held: { req: IncomingMessage; res: ServerResponse }[] = [];
   /** the last 1000 request lines ("GET /api/v1/services?watch=true&..."), oldest first */
   readonly requestLog: string[] = [];
   #bookmarkTimer: NodeJS.Timeout | undefined;
@@ -341,6 +344,26 @@ export class FakeApiServer {
   setAvailable(available: boolean, resource: ResourceName | 'all' = 'all'): void {
     if (available) this.#unavailable.delete(resource);
     else this.#unavailable.add(resource);
+  }
+
+  /**
+   * Holds requests (for one resource, or all) without answering, as a hung server does; `false`
+   * answers the held ones (those whose client is still there) and stops holding.
+   */
+  setHolding(holding: boolean, resource: ResourceName | 'all' = 'all'): void {
+    if (holding) {
+      this.#holding.add(resource);
+      return;
+    }
+    this.#holding.delete(resource);
+    for (const { req, res } of this.#held.splice(0)) {
+      if (!req.socket.destroyed) this.#handle(req, res, true);
+    }
+  }
+
+  /** Number of requests held unanswered right now. */
+  heldCount(): number {
+    return this.#held.filter(({ req }) => !req.socket.destroyed).length;
   }
 
   /** Sends a BOOKMARK with the current resourceVersion to every watch that asked for bookmarks. */
@@ -527,19 +550,21 @@ export class FakeApiServer {
 
   // ---- request dispatch
 
-  #handle(req: IncomingMessage, res: ServerResponse): void {
+  #handle(req: IncomingMessage, res: ServerResponse, replay = false): void {
     try {
-      this.#route(req, res);
+      this.#route(req, res, replay);
     } catch (err: unknown) {
       if (err instanceof SelectorError) sendStatus(res, 400, 'BadRequest', err.message);
       else sendStatus(res, 500, 'InternalError', err instanceof Error ? err.message : String(err));
     }
   }
 
-  #route(req: IncomingMessage, res: ServerResponse): void {
+  #route(req: IncomingMessage, res: ServerResponse, replay: boolean): void {
     const url = new URL(req.url ?? '/', 'http://fake');
-    this.requestLog.push(`${req.method ?? 'GET'} ${decodeURIComponent(req.url ?? '/')}`);
-    if (this.requestLog.length > 1000) this.requestLog.splice(0, this.requestLog.length - 1000);
+    if (!replay) {
+      this.requestLog.push(`${req.method ?? 'GET'} ${decodeURIComponent(req.url ?? '/')}`);
+      if (this.requestLog.length > 1000) this.requestLog.splice(0, this.requestLog.length - 1000);
+    }
     if (url.pathname === '/version') {
       sendJson(res, 200, JSON.stringify({ major: '1', minor: '35', gitVersion: 'v1.35.0-fake', platform: 'linux/amd64' }));
       return;
@@ -555,6 +580,10 @@ export class FakeApiServer {
       return;
     }
     const path = parsePath(url.pathname);
+    if (this.#holding.has('all') || (path !== undefined && path.resource !== 'events' && this.#holding.has(path.resource))) {
+      this.#held.push({ req, res });
+      return;
+    }
     if (this.#unavailable.has('all') || (path !== undefined && path.resource !== 'events' && this.#unavailable.has(path.resource))) {
       this.requests.unavailable++;
       sendStatus(res, 503, 'ServiceUnavailable', 'the fake API server is set unavailable');

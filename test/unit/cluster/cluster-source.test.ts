@@ -362,6 +362,28 @@ describe('cluster adapter (client-node informers against the fake API server)', 
     expect(rec.warnings.some((w) => w.includes('endpointslices list failed'))).to.equal(true);
   });
 
+  it('abandons and retries a list the server never answers, and stop() ends a hung list', async () => {
+    api.create(service('a'));
+    api.setHolding(true, 'services');
+    startSource({ listTimeoutMs: 50 });
+    await rec.until(() => rec.errors.filter((e) => e === 'services list').length >= 2);
+    expect(rec.count('synced')).to.equal(0);
+    api.setHolding(false, 'services');
+    await rec.until(() => rec.count('synced') === 1);
+    expect([...rec.services.keys()]).to.deep.equal(['default/a']);
+    await eventually(() => api.watchCount('services') === 1);
+    // a second source stuck in a list it would wait on for 2 minutes: stop() must end it
+    api.setHolding(true, 'services');
+    const stuck = new Recorder();
+    const source = new ClusterSource(stuck, { nodeName: '', kubeConfig: kubeConfig(), logger: stuck, metrics: stuck });
+    sources.push(source);
+    source.start();
+    await eventually(() => api.heldCount() === 1);
+    await source.stop();
+    await eventually(() => api.heldCount() === 0);
+    expect(stuck.errors).to.deep.equal([]);
+  });
+
   it('survives a handler that throws: logs, counts, and goes on', async () => {
     rec.throwOn = 'default/bad';
     startSource();
