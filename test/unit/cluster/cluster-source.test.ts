@@ -1,7 +1,7 @@
 // The cluster adapter with the real client-node informers against the fake API server on loopback:
 // what the handler is told, after the initial lists, changes, filtering, dropped watches and 410s.
 import { expect } from 'chai';
-import { rmSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { KubeConfig } from '@kubernetes/client-node';
 import { ClusterSource, type ClusterErrorReason, type ClusterLogger, type ClusterMetrics, type ClusterSourceOptions, type WatchedResource } from '../../../src/cluster/index.js';
 import type { ClusterObjectHandler, EndpointSliceLike, NodeLike, ServiceLike } from '../../../src/model/index.js';
@@ -395,23 +395,28 @@ describe('cluster adapter (client-node informers against the fake API server)', 
     expect(rec.warnings.some((w) => w.includes('handler threw'))).to.equal(true);
   });
 
-  it('connects through a kubeconfig file or a bare master URL', async () => {
+  it('connects through a kubeconfig file, a bare master URL, or a kubeconfig whose server --master overrides', async () => {
     api.create(service('a'));
     const file = api.writeKubeconfig();
+    const elsewhere = `${file}.elsewhere`;
+    // nothing listens on port 9 of loopback: only the master override can make this one work
+    writeFileSync(elsewhere, api.kubeconfig().replace(api.url, 'http://127.0.0.1:9'));
     try {
       const viaFile = new Recorder();
       const viaMaster = new Recorder();
+      const viaOverride = new Recorder();
       const s1 = new ClusterSource(viaFile, { nodeName: '', kubeconfig: file });
       const s2 = new ClusterSource(viaMaster, { nodeName: '', master: api.url });
-      sources.push(s1, s2);
-      s1.start();
-      s2.start();
-      await viaFile.until(() => viaFile.count('synced') === 1);
-      await viaMaster.until(() => viaMaster.count('synced') === 1);
-      expect([...viaFile.services.keys()]).to.deep.equal(['default/a']);
-      expect([...viaMaster.services.keys()]).to.deep.equal(['default/a']);
+      const s3 = new ClusterSource(viaOverride, { nodeName: '', kubeconfig: elsewhere, master: api.url });
+      sources.push(s1, s2, s3);
+      for (const s of [s1, s2, s3]) s.start();
+      for (const r of [viaFile, viaMaster, viaOverride]) {
+        await r.until(() => r.count('synced') === 1);
+        expect([...r.services.keys()]).to.deep.equal(['default/a']);
+      }
     } finally {
       rmSync(file);
+      rmSync(elsewhere);
     }
   });
 
