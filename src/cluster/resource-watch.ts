@@ -7,7 +7,7 @@ import { Backoff, type BackoffOptions } from './backoff.js';
 export type WatchedResource = 'services' | 'endpointslices' | 'node';
 
 /** Stable, low-cardinality reasons for the error counter. */
-export type ClusterErrorReason = 'list' | 'watch' | 'expired' | 'handler' | 'config';
+export type ClusterErrorReason = 'list' | 'watch' | 'expired' | 'handler';
 
 export type LogFields = Readonly<Record<string, unknown>>;
 
