@@ -1,0 +1,166 @@
+// The cluster adapter: Services, EndpointSlices and this node's Node from the API server, told to
+// a ClusterObjectHandler as keyed changes, with `synced()` once both initial lists are in.
+import {
+  CoreV1Api,
+  DiscoveryV1Api,
+  Observable,
+  type ConfigurationOptions,
+  type KubeConfig,
+  type V1EndpointSlice,
+  type V1Node,
+  type V1Service,
+} from '@kubernetes/client-node';
+import type { ClusterObjectHandler } from '../model/kube.js';
+import type { BackoffOptions } from './backoff.js';
+import { loadKubeConfig, type ConnectionOptions } from './kubeconfig.js';
+import { ResourceWatch, describeError, type ClusterLogger, type ClusterMetrics, type WatchedResource } from './resource-watch.js';
+import { isServedByUs, serviceLabelSelector } from './selection.js';
+
+export interface ClusterSourceOptions extends ConnectionOptions {
+  /** this node's name: its Node object is watched (field selector metadata.name=NODE); '' = no Node watch */
+  readonly nodeName: string;
+  /** serve Services labelled service.kubernetes.io/service-proxy-name=<this>; unset = only unlabelled ones */
+  readonly proxyName?: string | undefined;
+  /** a ready client configuration; wins over kubeconfig/master (tests, embedding) */
+  readonly kubeConfig?: KubeConfig | undefined;
+  readonly logger?: ClusterLogger | undefined;
+  readonly metrics?: ClusterMetrics | undefined;
+  /** restart delays after a failed list/watch; default 500 ms doubling to 30 s, jittered */
+  readonly backoff?: BackoffOptions | undefined;
+  /** abandon (and retry) a list request after this long; default 120 s */
+  readonly listTimeoutMs?: number | undefined;
+}
+
+const silentLogger: ClusterLogger = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
+const noMetrics: ClusterMetrics = { countError: () => {} };
+
+/** Request options that tie a generated-client request to an AbortSignal. */
+function abortableBy(signal: AbortSignal): ConfigurationOptions {
+  return {
+    middleware: [
+      {
+        pre: (request) => {
+          request.setSignal(signal);
+          return new Observable(Promise.resolve(request));
+        },
+        post: (response) => new Observable(Promise.resolve(response)),
+      },
+    ],
+    middlewareMergeStrategy: 'append',
+  };
+}
+
+function namespacedKey(object: { metadata?: { namespace?: string | undefined; name?: string | undefined } | undefined }): string {
+  return `${object.metadata?.namespace ?? ''}/${object.metadata?.name ?? ''}`;
+}
+
+export class ClusterSource {
+  readonly #handler: ClusterObjectHandler;
+  readonly #logger: ClusterLogger;
+  readonly #watches: ResourceWatch<V1Service | V1EndpointSlice | V1Node>[] = [];
+  readonly #listed = new Set<WatchedResource>();
+  #synced = false;
+  #started = false;
+
+  /** Throws only if no client configuration can be loaded (bad --kubeconfig, not in a cluster). */
+  constructor(handler: ClusterObjectHandler, options: ClusterSourceOptions) {
+    this.#handler = handler;
+    this.#logger = options.logger ?? silentLogger;
+    const metrics = options.metrics ?? noMetrics;
+    const config = options.kubeConfig ?? loadKubeConfig(options);
+    const deps = { logger: this.#logger, metrics, backoff: options.backoff, listTimeoutMs: options.listTimeoutMs };
+    const core = config.makeApiClient(CoreV1Api);
+    const discovery = config.makeApiClient(DiscoveryV1Api);
+    const proxyName = options.proxyName;
+    const labelSelector = serviceLabelSelector(proxyName);
+
+    const services = new ResourceWatch<V1Service>(
+      config,
+      {
+        resource: 'services',
+        path: '/api/v1/services',
+        list: (signal) => core.listServiceForAllNamespaces({ labelSelector }, abortableBy(signal)),
+        labelSelector,
+        keyOf: namespacedKey,
+        accepts: (s) => isServedByUs(s.metadata?.labels, proxyName),
+        report: (key, s) => handler.serviceChanged(key, s),
+        listed: () => this.#onListed('services'),
+      },
+      deps,
+    );
+    // the EndpointSlice controller copies the Service's labels onto its slices, so the same
+    // selector drops the slices of headless and foreign Services (kube-proxy does the same)
+    const slices = new ResourceWatch<V1EndpointSlice>(
+      config,
+      {
+        resource: 'endpointslices',
+        path: '/apis/discovery.k8s.io/v1/endpointslices',
+        list: (signal) => discovery.listEndpointSliceForAllNamespaces({ labelSelector }, abortableBy(signal)),
+        labelSelector,
+        keyOf: namespacedKey,
+        accepts: (s) => isServedByUs(s.metadata?.labels, proxyName),
+        report: (key, s) => handler.endpointSliceChanged(key, s),
+        listed: () => this.#onListed('endpointslices'),
+      },
+      deps,
+    );
+    this.#watches.push(services as ResourceWatch<V1Service | V1EndpointSlice | V1Node>, slices as ResourceWatch<V1Service | V1EndpointSlice | V1Node>);
+    if (options.nodeName !== '') {
+      const nodeName = options.nodeName;
+      const fieldSelector = `metadata.name=${nodeName}`;
+      const node = new ResourceWatch<V1Node>(
+        config,
+        {
+          resource: 'node',
+          path: '/api/v1/nodes',
+          list: (signal) => core.listNode({ fieldSelector }, abortableBy(signal)),
+          fieldSelector,
+          keyOf: (n) => n.metadata?.name ?? '',
+          accepts: (n) => n.metadata?.name === nodeName,
+          report: (_key, n) => handler.nodeChanged(n),
+          listed: () => this.#onListed('node'),
+        },
+        deps,
+      );
+      this.#watches.push(node as ResourceWatch<V1Service | V1EndpointSlice | V1Node>);
+    }
+  }
+
+  /** True once synced() has been called. */
+  get synced(): boolean {
+    return this.#synced;
+  }
+
+  /** Starts the informers; returns at once. Changes and synced() arrive on the handler. */
+  start(): void {
+    if (this.#started) return;
+    this.#started = true;
+    this.#logger.info('watching the API server', { resources: this.#watches.length });
+    for (const w of this.#watches) w.start();
+  }
+
+  /** Stops every informer, timer and open request. */
+  async stop(): Promise<void> {
+    this.#started = false;
+    await Promise.all(this.#watches.map((w) => w.stop()));
+  }
+
+  #onListed(resource: WatchedResource): void {
+    this.#listed.add(resource);
+    if (this.#synced || !this.#listed.has('services') || !this.#listed.has('endpointslices')) return;
+    this.#synced = true;
+    this.#logger.info('initial Services and EndpointSlices listed', {});
+    try {
+      this.#handler.synced();
+    } catch (err: unknown) {
+      this.#logger.error('synced handler threw', describeError(err));
+    }
+  }
+}
+
+/** Creates and starts a ClusterSource. */
+export function startClusterSource(handler: ClusterObjectHandler, options: ClusterSourceOptions): ClusterSource {
+  const source = new ClusterSource(handler, options);
+  source.start();
+  return source;
+}
