@@ -34,3 +34,5 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
   bash hack/with-node.sh npm ci --no-audit --no-fund --loglevel=error >&2
 fi
 bash hack/with-node.sh tsc -p tsconfig.json
+chmod +x dist/src/cli/main.js
+bash hack/link-bin.sh

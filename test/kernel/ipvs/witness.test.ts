@@ -134,9 +134,20 @@ describe('NetlinkIpvsKernel read back by ipvsadm', () => {
         resolve();
       }, 1500);
     });
-    const witness = ipvsadmStats();
-    const ours = (await kernel.listVirtualServers())[0]?.stats;
-    const oursReal = (await kernel.listRealServers(tcp))[0]?.stats;
+    // The kernel folds per-CPU counters into what it reports every 2 s (its estimator): wait for the
+    // connection to show, then take our reading between two identical witness readings.
+    let witness = ipvsadmStats();
+    let ours: Awaited<ReturnType<typeof kernel.listVirtualServers>>[number]['stats'] | undefined;
+    let oursReal: Awaited<ReturnType<typeof kernel.listRealServers>>[number]['stats'] | undefined;
+    for (let attempt = 0; attempt < 50; attempt++) {
+      const first = ipvsadmStats();
+      ours = (await kernel.listVirtualServers())[0]?.stats;
+      oursReal = (await kernel.listRealServers(tcp))[0]?.stats;
+      witness = ipvsadmStats();
+      const settled = JSON.stringify(first, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)) === JSON.stringify(witness, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
+      if (settled && witness.find((r) => r.what === 'TCP 10.96.0.1:80')?.conns === 1n) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
     const wVs = witness.find((r) => r.what === 'TCP 10.96.0.1:80');
     const wRs = witness.find((r) => r.what === '-> 10.244.0.9:80');
     expect(wVs?.conns).to.equal(1n);
