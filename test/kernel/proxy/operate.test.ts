@@ -1,0 +1,118 @@
+// Running kube-ipvs-proxy the way operators configure it, in a real kernel: a KubeProxyConfiguration
+// file, per-Service scheduler annotation, IPv6 ClusterIPs, and bad configuration refused before the
+// kernel is touched. Checked with ipvsadm, ip and sysctl.
+import { expect } from 'chai';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FakeApiServer, endpointSliceObject, nodeObject, serviceObject } from '../../support/fake-apiserver/index.js';
+import { ProxyProcess, eventually } from '../../support/proxy-process.js';
+import { ipAddresses, ipvsadmSave, run, sh } from '../../support/run.js';
+
+const NODE = 'node-op';
+
+describe('operating kube-ipvs-proxy', function () {
+  this.timeout(120_000);
+  let api: FakeApiServer;
+  let kubeconfig: string;
+  let proxy: ProxyProcess | undefined;
+  const dir = mkdtempSync(join(tmpdir(), 'kipvs-operate-'));
+
+  before(async () => {
+    api = await FakeApiServer.start();
+    kubeconfig = api.writeKubeconfig();
+    api.create(nodeObject(NODE));
+  });
+
+  after(async () => {
+    await proxy?.kill();
+    ProxyProcess.runToEnd(['--cleanup']);
+    await api.close();
+  });
+
+  afterEach(function () {
+    if (this.currentTest?.state === 'failed' && proxy) console.log(`--- proxy output ---\n${proxy.output.slice(-6000)}`);
+  });
+
+  it('refuses a bad configuration with the field named, and touches nothing in the kernel', () => {
+    const tableBefore = ipvsadmSave();
+    const linkBefore = sh('ip -o link show kube-ipvs0 2>&1 || true');
+    const file = join(dir, 'bad.yaml');
+    writeFileSync(file, 'apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\nmode: ipvs\nipvs:\n  syncPeriod: soon\n');
+    const r = ProxyProcess.runToEnd(['--config', file, '--kubeconfig', kubeconfig]);
+    expect(r.code).to.equal(2);
+    expect(r.output).to.include('ipvs.syncPeriod');
+    const flags = ProxyProcess.runToEnd(['--ipvs-scheduler', 'bogus', '--kubeconfig', kubeconfig]);
+    expect(flags.code).to.equal(2);
+    expect(flags.output).to.include('--ipvs-scheduler');
+    expect(sh('ip -o link show kube-ipvs0 2>&1 || true')).to.equal(linkBefore);
+    expect(ipvsadmSave()).to.deep.equal(tableBefore);
+  });
+
+  it('runs from a KubeProxyConfiguration file: its scheduler, strict ARP and timeouts reach the kernel', async () => {
+    const file = join(dir, 'config.yaml');
+    writeFileSync(
+      file,
+      [
+        'apiVersion: kubeproxy.config.k8s.io/v1alpha1',
+        'kind: KubeProxyConfiguration',
+        'mode: ipvs',
+        `hostnameOverride: ${NODE}`,
+        'healthzBindAddress: 127.0.0.1:10266',
+        'metricsBindAddress: 127.0.0.1:10259',
+        'clientConnection:',
+        `  kubeconfig: ${kubeconfig}`,
+        'ipvs:',
+        '  scheduler: wrr',
+        '  strictARP: true',
+        '  minSyncPeriod: 0s',
+        '  tcpTimeout: 901s',
+        '  tcpFinTimeout: 121s',
+        '  udpTimeout: 301s',
+        '',
+      ].join('\n'),
+    );
+    api.create(serviceObject('default', 'conf', { clusterIP: '10.96.1.10', ports: [{ name: 'http', port: 80, targetPort: 8080 }] }));
+    api.create(endpointSliceObject('default', 'conf-1', 'conf', { endpoints: [{ addresses: ['10.244.1.5'] }], ports: [{ name: 'http', port: 8080 }] }));
+    proxy = ProxyProcess.start(['--config', file]);
+    await eventually('the wrr virtual server', () => ipvsadmSave().includes('-A -t 10.96.1.10:80 -s wrr'));
+    expect(ipvsadmSave()).to.include('-a -t 10.96.1.10:80 -r 10.244.1.5:8080 -m -w 1');
+    expect(run('ipvsadm', ['-L', '--timeout']).trim()).to.equal('Timeout (tcp tcpfin udp): 901 121 301');
+    expect(run('sysctl', ['-n', 'net.ipv4.conf.all.arp_ignore']).trim()).to.equal('1');
+    expect(run('sysctl', ['-n', 'net.ipv4.conf.all.arp_announce']).trim()).to.equal('2');
+    expect(run('sysctl', ['-n', 'net.ipv4.vs.conntrack']).trim()).to.equal('1');
+    expect(run('sysctl', ['-n', 'net.ipv4.vs.expire_nodest_conn']).trim()).to.equal('1');
+    expect(run('curl', ['-s', '-o', '/dev/null', '-w', '%{http_code}', 'http://127.0.0.1:10266/healthz'])).to.equal('200');
+  });
+
+  it('writes the effective configuration back with --write-config-to, flags overriding the file', () => {
+    const out = join(dir, 'effective.yaml');
+    const r = ProxyProcess.runToEnd(['--config', join(dir, 'config.yaml'), '--ipvs-scheduler', 'lc', '--write-config-to', out]);
+    expect(r.code, r.output).to.equal(0);
+    const written = readFileSync(out, 'utf8');
+    expect(written).to.include('kind: KubeProxyConfiguration');
+    expect(written).to.match(/scheduler: lc/);
+    expect(written).to.match(/strictARP: true/);
+  });
+
+  it('takes a per-Service scheduler from the annotation', async () => {
+    const svc = serviceObject('default', 'hashed', { clusterIP: '10.96.1.20', ports: [{ name: 'http', port: 80, targetPort: 8080 }] });
+    svc.metadata = { ...(svc.metadata as object), annotations: { 'ipvs.kube-ipvs-proxy.io/scheduler': 'sh' } };
+    api.create(svc);
+    await eventually('the sh virtual server', () => ipvsadmSave().some((l) => l.startsWith('-A -t 10.96.1.20:80 -s sh')));
+  });
+
+  it('programs an IPv6 ClusterIP as a /128 on kube-ipvs0 and an IPv6 virtual server', async () => {
+    api.create(serviceObject('default', 'six', { clusterIP: 'fd00:10:96::a', ipFamilies: ['IPv6'], ports: [{ name: 'http', port: 80, targetPort: 8080 }] }));
+    api.create(endpointSliceObject('default', 'six-1', 'six', { addressType: 'IPv6', endpoints: [{ addresses: ['fd00:10:244::5'] }], ports: [{ name: 'http', port: 8080 }] }));
+    await eventually('the IPv6 virtual server', () => ipvsadmSave().includes('-a -t [fd00:10:96::a]:80 -r [fd00:10:244::5]:8080 -m -w 1'));
+    expect(ipAddresses('kube-ipvs0')).to.include('fd00:10:96::a/128');
+  });
+
+  it('stops on SIGTERM with exit 0 and leaves the kernel as it is', async () => {
+    const before = ipvsadmSave();
+    expect(await proxy?.stop()).to.equal(0);
+    expect(ipvsadmSave()).to.deep.equal(before);
+    expect(ipAddresses('kube-ipvs0')).to.include('10.96.1.10/32');
+  });
+});
