@@ -1,5 +1,6 @@
 // A stateful IpvsKernel that answers like the kernel (EEXIST, ESRCH, ENOENT, ERANGE), for unit tests
 // and for the contract suite the netlink implementation also runs. It keeps an operation log.
+import { FakeCallLog, type FakeCallLogEntry, type FakeFailure } from './fake-call-log.js';
 import { constants as osConstants } from 'node:os';
 import { KernelError } from '../../src/kernel/errors.js';
 import type { BatchResult, IpvsKernel, IpvsOperation, IpvsTimeouts } from '../../src/kernel/ports.js';
@@ -32,22 +33,9 @@ export const IPVS_OPERATION_NAMES: Readonly<Record<IpvsOperation['kind'], string
 export type FakeIpvsCall = IpvsOperation['kind'] | 'info' | 'listVirtualServers' | 'listRealServers' | 'getTimeouts' | 'setTimeouts' | 'flush';
 
 /** One call the fake received: what, on which key, and the errno it answered (0 = success). */
-export interface FakeIpvsLogEntry {
-  readonly call: FakeIpvsCall;
-  readonly key: string;
-  readonly errno: number;
-  /** true for calls that would change the kernel (every IpvsOperation, setTimeouts, flush) */
-  readonly write: boolean;
-}
+export type FakeIpvsLogEntry = FakeCallLogEntry<FakeIpvsCall>;
 
-export interface FakeIpvsFailure {
-  readonly call: FakeIpvsCall;
-  /** virtual server key; for real-server operations "VSKEY -> RSKEY"; omit to match any key */
-  readonly key?: string;
-  readonly errno: number;
-  /** how many matching calls fail (default 1); Infinity for "until cleared" */
-  readonly times?: number;
-}
+export type FakeIpvsFailure = FakeFailure<FakeIpvsCall>;
 
 interface RealServerEntry {
   server: RealServer;
@@ -71,42 +59,11 @@ function copyVirtualServer(vs: VirtualServer): VirtualServer {
   return { ...vs, flags: vs.flags & ~VirtualServerFlags.hashed };
 }
 
-export class FakeIpvsKernel implements IpvsKernel {
+export class FakeIpvsKernel extends FakeCallLog<FakeIpvsCall> implements IpvsKernel {
   readonly #services = new Map<VirtualServerKey, VirtualServerEntry>();
   #timeouts: IpvsTimeouts = { tcp: 900, tcpFin: 120, udp: 300 };
-  #failures: Array<{ call: FakeIpvsCall; key?: string; errno: number; remaining: number }> = [];
-  #log: FakeIpvsLogEntry[] = [];
   #closed = false;
 
-  // ---- test controls ------------------------------------------------------------------------
-
-  /** Every call received since construction or the last clearLog(). */
-  get log(): readonly FakeIpvsLogEntry[] {
-    return this.#log;
-  }
-
-  /** Number of write calls attempted (successful or not) since the last clearLog(). */
-  get writeCount(): number {
-    return this.#log.filter((e) => e.write).length;
-  }
-
-  clearLog(): void {
-    this.#log = [];
-  }
-
-  /** Makes the next `times` matching calls fail with `errno` (the state is left unchanged). */
-  injectFailure(failure: FakeIpvsFailure): void {
-    this.#failures.push({
-      call: failure.call,
-      ...(failure.key !== undefined ? { key: failure.key } : {}),
-      errno: failure.errno,
-      remaining: failure.times ?? 1,
-    });
-  }
-
-  clearFailures(): void {
-    this.#failures = [];
-  }
 
   /** Sets the connection counters the kernel would report for a real server (graceful-termination tests). */
   setConnections(vsKey: string, rsKey: string, counts: { active: number; inactive: number; persistent?: number }): void {
@@ -170,8 +127,8 @@ export class FakeIpvsKernel implements IpvsKernel {
     let applied = 0;
     operations.forEach((op, index) => {
       const key = 'realServer' in op ? realKey(op.virtualServer, op.realServer) : virtualServerKey(op.virtualServer);
-      const errno = this.#takeFailure(op.kind, key) ?? this.#applyOne(op);
-      this.#log.push({ call: op.kind, key, errno, write: true });
+      const errno = this.takeFailure(op.kind, key) ?? this.#applyOne(op);
+      this.record({ call: op.kind, key, errno, write: true });
       if (errno === 0) applied++;
       else failures.push({ index, error: KernelError.errno(errno, IPVS_OPERATION_NAMES[op.kind], key) });
     });
@@ -209,19 +166,12 @@ export class FakeIpvsKernel implements IpvsKernel {
 
   #call<T>(call: FakeIpvsCall, key: string, write: boolean, body: () => T): Promise<T> {
     if (this.#closed) return Promise.reject(this.#closedError(call));
-    const errno = this.#takeFailure(call, key);
-    this.#log.push({ call, key, errno: errno ?? 0, write });
+    const errno = this.takeFailure(call, key);
+    this.record({ call, key, errno: errno ?? 0, write });
     if (errno !== undefined) return Promise.reject(KernelError.errno(errno, `ipvs.${call}`, key));
     return Promise.resolve(body());
   }
 
-  #takeFailure(call: FakeIpvsCall, key: string): number | undefined {
-    const f = this.#failures.find((x) => x.call === call && (x.key === undefined || x.key === key) && x.remaining > 0);
-    if (!f) return undefined;
-    f.remaining--;
-    if (f.remaining <= 0) this.#failures = this.#failures.filter((x) => x !== f);
-    return f.errno;
-  }
 
   /** Applies one operation; returns 0 or the errno the kernel would answer. */
   #applyOne(op: IpvsOperation): number {

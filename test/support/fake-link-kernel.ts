@@ -1,5 +1,6 @@
 // A stateful LinkKernel that answers like rtnetlink (EEXIST on a duplicate address, EADDRNOTAVAIL on
 // deleting a missing one, ENODEV for a missing link), with an operation log and failure injection.
+import { FakeCallLog, type FakeCallLogEntry, type FakeFailure } from './fake-call-log.js';
 import { constants as osConstants } from 'node:os';
 import { KernelError } from '../../src/kernel/errors.js';
 import type { AddressOperation, BatchResult, InterfaceAddress, LinkInfo, LinkKernel } from '../../src/kernel/ports.js';
@@ -8,22 +9,9 @@ const E = osConstants.errno;
 
 export type FakeLinkCall = AddressOperation['kind'] | 'getLink' | 'ensureDummyLink' | 'deleteLink' | 'listAddresses';
 
-export interface FakeLinkLogEntry {
-  readonly call: FakeLinkCall;
-  /** link name, or "IFINDEX/ADDRESS" for address operations */
-  readonly key: string;
-  readonly errno: number;
-  /** true for calls that changed (or tried to change) the kernel */
-  readonly write: boolean;
-}
+export type FakeLinkLogEntry = FakeCallLogEntry<FakeLinkCall>;
 
-export interface FakeLinkFailure {
-  readonly call: FakeLinkCall;
-  /** link name, or the address text for address operations; omit to match any */
-  readonly key?: string;
-  readonly errno: number;
-  readonly times?: number;
-}
+export type FakeLinkFailure = FakeFailure<FakeLinkCall>;
 
 interface LinkEntry {
   info: LinkInfo;
@@ -42,44 +30,17 @@ const OPERATION_NAMES: Readonly<Record<FakeLinkCall, string>> = {
   listAddresses: 'link.listAddresses',
 };
 
-export class FakeLinkKernel implements LinkKernel {
+export class FakeLinkKernel extends FakeCallLog<FakeLinkCall> implements LinkKernel {
   readonly #links = new Map<string, LinkEntry>();
   #nextIndex = 1;
-  #failures: Array<{ call: FakeLinkCall; key?: string; errno: number; remaining: number }> = [];
-  #log: FakeLinkLogEntry[] = [];
   #closed = false;
 
   constructor() {
+    super();
     // every namespace has a loopback at index 1
     this.addLink('lo', '', true);
   }
 
-  // ---- test controls ------------------------------------------------------------------------
-
-  get log(): readonly FakeLinkLogEntry[] {
-    return this.#log;
-  }
-
-  get writeCount(): number {
-    return this.#log.filter((e) => e.write).length;
-  }
-
-  clearLog(): void {
-    this.#log = [];
-  }
-
-  injectFailure(failure: FakeLinkFailure): void {
-    this.#failures.push({
-      call: failure.call,
-      ...(failure.key !== undefined ? { key: failure.key } : {}),
-      errno: failure.errno,
-      remaining: failure.times ?? 1,
-    });
-  }
-
-  clearFailures(): void {
-    this.#failures = [];
-  }
 
   /** Creates a link directly (an admin's eth0, a pre-existing kube-ipvs0…); not logged. */
   addLink(name: string, kind: string, up = false): LinkInfo {
@@ -135,8 +96,8 @@ export class FakeLinkKernel implements LinkKernel {
     const failures: Array<{ index: number; error: KernelError }> = [];
     let applied = 0;
     operations.forEach((op, index) => {
-      const errno = this.#takeFailure(op.kind, op.address.address) ?? this.#applyOne(linkIndex, op);
-      this.#log.push({ call: op.kind, key: `${linkIndex}/${op.address.address}`, errno, write: true });
+      const errno = this.takeFailure(op.kind, op.address.address) ?? this.#applyOne(linkIndex, op);
+      this.record({ call: op.kind, key: `${linkIndex}/${op.address.address}`, errno, write: true });
       if (errno === 0) applied++;
       else failures.push({ index, error: KernelError.errno(errno, OPERATION_NAMES[op.kind], op.address.address) });
     });
@@ -175,26 +136,19 @@ export class FakeLinkKernel implements LinkKernel {
 
   #call<T>(call: FakeLinkCall, key: string, write: boolean, body: () => T): Promise<T> {
     if (this.#closed) return Promise.reject(this.#closedError(call));
-    const injected = this.#takeFailure(call, key);
+    const injected = this.takeFailure(call, key);
     if (injected !== undefined) {
-      this.#log.push({ call, key, errno: injected, write });
+      this.record({ call, key, errno: injected, write });
       return Promise.reject(KernelError.errno(injected, OPERATION_NAMES[call], key));
     }
     try {
       const result = body();
-      this.#log.push({ call, key, errno: 0, write });
+      this.record({ call, key, errno: 0, write });
       return Promise.resolve(result);
     } catch (e) {
-      this.#log.push({ call, key, errno: e instanceof KernelError ? e.errno : -1, write });
+      this.record({ call, key, errno: e instanceof KernelError ? e.errno : -1, write });
       return Promise.reject(e instanceof Error ? e : new Error(String(e)));
     }
   }
 
-  #takeFailure(call: FakeLinkCall, key: string): number | undefined {
-    const f = this.#failures.find((x) => x.call === call && (x.key === undefined || x.key === key) && x.remaining > 0);
-    if (!f) return undefined;
-    f.remaining--;
-    if (f.remaining <= 0) this.#failures = this.#failures.filter((x) => x !== f);
-    return f.errno;
-  }
 }
