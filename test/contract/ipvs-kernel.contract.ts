@@ -15,8 +15,6 @@ export interface IpvsKernelContractTarget {
   open(): Promise<IpvsKernel>;
   /** empties the IPVS table and restores default timeouts (900/120/300) */
   reset(): Promise<void>;
-  /** titles of tests this target is known to fail, each with the reason; they run as pending */
-  readonly knownDeviations?: Readonly<Record<string, string>>;
 }
 
 export function vs(address: string, port: number, extra: Partial<VirtualServer> = {}): VirtualServer {
@@ -66,14 +64,6 @@ async function expectRejection(p: Promise<unknown>): Promise<KernelError> {
 export function ipvsKernelContract(target: IpvsKernelContractTarget): void {
   describe(`IpvsKernel contract: ${target.name}`, () => {
     let kernel: IpvsKernel;
-    const deviations = target.knownDeviations ?? {};
-    // a known deviation is reported as pending, with its reason in the title
-    const it = (title: string, body: () => Promise<void>): void => {
-      const reason = deviations[title];
-      if (reason === undefined) globalThis.it(title, body);
-      else globalThis.it.skip(`${title} [known deviation of ${target.name}: ${reason}]`, body);
-    };
-
     beforeEach(async () => {
       await target.reset();
       kernel = await target.open();
