@@ -42,6 +42,13 @@ export async function runCommand(argv: readonly string[]): Promise<CommandResult
   const config = parsed.config;
   const log = createLogger({ verbosity: config.verbosity, format: config.logFormat });
   for (const w of parsed.warnings) log.warn(w);
+  if (config.clusterCIDRs.length > 0 || config.bindAddress !== undefined) {
+    // kube-proxy uses them for masquerading and NodePorts, neither of which this proxy does yet
+    log.warn('clusterCIDR and bindAddress are accepted for compatibility but have no effect: this proxy serves ClusterIPs only and does not masquerade', {
+      clusterCIDR: config.clusterCIDRs.join(','),
+      bindAddress: config.bindAddress ?? '',
+    });
+  }
 
   if (config.writeConfigTo !== undefined) {
     try {

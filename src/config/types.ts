@@ -58,14 +58,12 @@ export interface ProxyConfig {
 
 export const DEFAULT_SYNC_PERIOD_MS = 30_000;
 /**
- * Default for --ipvs-graceful-period. 30 s is Kubernetes' default terminationGracePeriodSeconds:
- * after it the kubelet kills the pod, so connections still counted on its real server are dead
- * entries (InActConn/TIME_WAIT lingers ~2 min and an idle ESTABLISHED entry up to the TCP timeout),
- * and keeping the weight-0 real server longer only delays cleanup and risks an IP reused by a new
- * pod inheriting weight 0. Pods with longer grace periods need a larger value; 0 = wait for zero
- * connections however long it takes (kube-proxy's behaviour).
+ * Default for --ipvs-graceful-period: 15 minutes, the kernel's default TCP established timeout. A
+ * connection idle that long is gone from IPVS anyway; a busy long-lived one (a pod with a long
+ * terminationGracePeriodSeconds) keeps flowing until then. Bounded, unlike kube-proxy's wait, so
+ * a connection that never ends cannot pin a dead pod's real server forever; 0 restores that wait.
  */
-export const DEFAULT_GRACEFUL_PERIOD_MS = 30_000;
+export const DEFAULT_GRACEFUL_PERIOD_MS = 15 * 60_000;
 export const DEFAULT_HEALTHZ_BIND_ADDRESS = '0.0.0.0:10256';
 export const DEFAULT_METRICS_BIND_ADDRESS = '127.0.0.1:10249';
 export const DEFAULT_SCHEDULER = 'rr';

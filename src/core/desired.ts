@@ -13,7 +13,7 @@ import {
 } from './config.js';
 import type { SliceRef } from './endpoints.js';
 import { selectRealServers } from './endpoints.js';
-import { inCidrs, parseIp } from './ip.js';
+import { parseIp } from './ip.js';
 import type { Rejection } from './rejection.js';
 import type { VirtualServerState } from './state.js';
 
@@ -85,6 +85,19 @@ function virtualServerSettings(service: ServiceLike, config: CoreConfig, object:
 }
 
 /**
+ * Parts of a Service this proxy does not implement yet are said out loud (a log line and a metric
+ * through the rejection), not silently dropped: its ClusterIP is still served.
+ */
+function noteUnservedParts(spec: NonNullable<ServiceLike['spec']>, object: string, rejections: Rejection[]): void {
+  if (spec.type === 'NodePort' || spec.type === 'LoadBalancer') {
+    rejections.push({ reason: 'ServiceTypeNotServed', object, detail: `type ${spec.type}: only its ClusterIP is served; node ports and load-balancer addresses are not implemented` });
+  }
+  if ((spec.externalIPs?.length ?? 0) > 0) {
+    rejections.push({ reason: 'ExternalIPsNotServed', object, detail: `externalIPs ${spec.externalIPs?.join(',') ?? ''} are not implemented; only the ClusterIP is served` });
+  }
+}
+
+/**
  * The virtual servers of one Service: one per (ClusterIP of a family the node serves, port,
  * protocol), with the real servers its slices give. `slices` are the Service's own slices.
  */
@@ -103,7 +116,7 @@ export function desiredForService(key: string, service: ServiceLike, slices: rea
       rejections.push({ reason: 'InvalidClusterIP', object, detail: `clusterIP ${JSON.stringify(text)} is not an IP address; skipped` });
     } else if (!config.families.includes(ip.family)) {
       otherFamilies.push(ip.address);
-    } else if (!vips.some((v) => v.address === ip.address) && !inCidrs(ip.family, ip.address, config.excludeCidrs)) {
+    } else if (!vips.some((v) => v.address === ip.address)) {
       vips.push(ip);
     }
   }
@@ -113,6 +126,7 @@ export function desiredForService(key: string, service: ServiceLike, slices: rea
     rejections.push({ reason: 'FamilyNotServed', object, detail: `clusterIPs ${otherFamilies.join(',')} are of a family this node does not serve` });
   }
 
+  noteUnservedParts(spec, object, rejections);
   const settings = virtualServerSettings(service, config, object, rejections);
   if (!settings || vips.length === 0) return { virtualServers: new Map(), rejections };
 

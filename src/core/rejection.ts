@@ -12,7 +12,9 @@ export type RejectionReason =
   | 'InvalidSchedulerFlags'
   | 'InvalidEndpointAddress'
   | 'InvalidEndpointPort'
-  | 'VirtualServerConflict';
+  | 'VirtualServerConflict'
+  | 'ServiceTypeNotServed'
+  | 'ExternalIPsNotServed';
 
 export interface Rejection {
   readonly reason: RejectionReason;

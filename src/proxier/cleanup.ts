@@ -19,6 +19,8 @@ export async function cleanupOwnedState(ipvs: IpvsKernel, link: LinkKernel, link
   const ops = [...state.virtualServers.values()].map((v) => ({ kind: 'deleteVirtualServer' as const, virtualServer: v.server }));
   const result = ops.length > 0 ? await ipvs.apply(ops) : { applied: 0, failures: [] };
   const failures: KernelError[] = result.failures.map((f) => f.error);
+  // with a virtual server left, the link stays: without its address that one would be nobody's
+  if (failures.length > 0) return { virtualServersDeleted: result.applied, linkDeleted: false, failures };
   let linkDeleted = false;
   try {
     await link.deleteLink(linkName);

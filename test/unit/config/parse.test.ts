@@ -54,7 +54,7 @@ describe('config/parseProxyConfig', () => {
         tcpTimeoutMs: 0,
         tcpFinTimeoutMs: 0,
         udpTimeoutMs: 0,
-        gracefulPeriodMs: 30_000,
+        gracefulPeriodMs: 900_000,
       },
       clusterCIDRs: [],
       bindAddress: undefined,
@@ -381,7 +381,7 @@ winkernel:
         cleanup: false,
         writeConfigTo: undefined,
         configFile: undefined,
-        ipvs: { ...c.ipvs, gracefulPeriodMs: 30_000 },
+        ipvs: { ...c.ipvs, gracefulPeriodMs: 900_000 },
       };
     }
 

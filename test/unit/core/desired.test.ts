@@ -138,7 +138,20 @@ describe('core: desiredForService', () => {
       lines: ['TCP/10.96.0.10:80 rr 0x0 0 /32 -> '],
     },
     { name: 'an IPv6-only Service on an IPv4 node is rejected', service: svc({ clusterIPs: ['fd00::a'] }), lines: [], reasons: ['FamilyNotServed'] },
-    { name: 'a ClusterIP inside an exclude CIDR is not programmed', service: svc({}), cfg: { ...config, excludeCidrs: parseCidrs(['10.96.0.0/28']) }, lines: [] },
+    // kube-proxy's excludeCIDRs protect others' rules from deletion; they do not hide Services
+    { name: 'a ClusterIP inside an exclude CIDR is still programmed', service: svc({}), cfg: { ...config, excludeCidrs: parseCidrs(['10.96.0.0/28']) }, lines: render(svc({}), [], config).lines },
+    {
+      name: 'a NodePort Service is served on its ClusterIP, and its node ports are reported as not served',
+      service: svc({ type: 'NodePort' }),
+      lines: render(svc({}), [], config).lines,
+      reasons: ['ServiceTypeNotServed'],
+    },
+    {
+      name: 'externalIPs are reported as not served; the ClusterIP still is',
+      service: svc({ externalIPs: ['192.0.2.10'] }),
+      lines: render(svc({}), [], config).lines,
+      reasons: ['ExternalIPsNotServed'],
+    },
     { name: 'SCTP ports are programmed', service: svc({ ports: [{ name: 's', port: 9000, protocol: 'SCTP' }] }), lines: ['SCTP/10.96.0.10:9000 rr 0x0 0 /32 -> '] },
   ];
   for (const c of cases) {

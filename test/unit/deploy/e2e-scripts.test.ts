@@ -68,6 +68,7 @@ describe('conformance spec selection (hack/e2e/focus.txt, skip.txt)', () => {
       '[sig-network] Services should serve a basic endpoint from pods  [Conformance]',
       '[sig-network] Services should serve multiport endpoints from pods  [Conformance]',
       '[sig-network] Services should have session affinity work for service with type clusterIP [LinuxOnly] [Conformance]',
+      '[sig-network] Services should have session affinity timeout work for service with type clusterIP [LinuxOnly]',
       '[sig-network] Services should be able to change the type from ClusterIP to ExternalName [Conformance]',
       '[sig-network] Services should be able to change the type from NodePort to ExternalName [Conformance]',
       '[sig-network] Services should prevent NodePort collisions',
@@ -83,7 +84,6 @@ describe('conformance spec selection (hack/e2e/focus.txt, skip.txt)', () => {
     for (const spec of [
       '[sig-network] Services should be able to create a functioning NodePort service [Conformance]',
       '[sig-network] Services should have session affinity work for NodePort service [LinuxOnly] [Conformance]',
-      '[sig-network] Services should have session affinity timeout work for service with type clusterIP [LinuxOnly]',
       '[sig-network] Services should be possible to connect to a service via ExternalIP when the external IP is not assigned to a node',
       '[sig-network] Services should work after restarting kube-proxy [Disruptive]',
       '[sig-network] Services should allow creating a basic SCTP service with pod and endpoints [LinuxOnly] [Serial]',

@@ -138,6 +138,20 @@ describe('Reconciler', () => {
     expect(env.link.linkNames()).to.deep.equal(['lo']);
   });
 
+  it('serves a Service whose ClusterIP is inside an exclude CIDR, audits it without writes, and removes it when deleted', async () => {
+    const env = new Env({ excludeCidrs: ['10.96.0.0/28'] });
+    await started(env);
+    expect(env.table()).to.deep.equal(WEB);
+    env.ipvs.clearLog();
+    env.link.clearLog();
+    await env.advance(65_000);
+    expect(env.ipvs.writeCount + env.link.writeCount).to.equal(0);
+    env.reconciler.serviceChanged('default/web', undefined);
+    await env.advance(2_000);
+    expect(env.table()).to.deep.equal([]);
+    expect(env.vips()).to.deep.equal([]);
+  });
+
   it('removes a deleted Service\'s virtual servers and unbinds its VIP only when its last virtual server is gone', async () => {
     const env = new Env();
     const two = service('web', '10.96.0.10', [{ name: 'http', port: 80 }, { name: 'https', port: 443 }]);
