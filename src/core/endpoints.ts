@@ -44,8 +44,9 @@ export function selectRealServers(slices: readonly SliceRef[], choice: EndpointC
     for (const ep of slice.endpoints ?? []) {
       if (choice.localOnly && ep.nodeName !== choice.nodeName) continue;
       // Kubernetes: consumers use the first address; the others are fungible
-      const text = ep.addresses[0];
-      const ip = parseIp(text);
+      // (watch events are not schema-checked: a malformed endpoint must not throw)
+      const text: unknown = Array.isArray(ep.addresses) ? ep.addresses[0] : undefined;
+      const ip = typeof text === 'string' ? parseIp(text) : undefined;
       if (!ip || ip.family !== choice.family) {
         rejections.push({ reason: 'InvalidEndpointAddress', object: `EndpointSlice ${key}`, detail: `endpoint address ${JSON.stringify(text)} is not an IPv${choice.family} address; endpoint skipped` });
         continue;

@@ -87,6 +87,11 @@ export interface SyncFailure {
   readonly errno: number;
   readonly errnoName: string;
   readonly message: string;
+  /**
+   * the virtual server a refused operation was for: the kernel said no to this object only, and
+   * it is retried on its own; undefined for failures of the sync itself (reads, link, transport)
+   */
+  readonly virtualServer?: VirtualServerKey;
 }
 
 export interface SyncResult {
@@ -120,10 +125,19 @@ interface Terminating {
 
 type Statuses = Map<VirtualServerKey, Map<RealServerKey, RealServerStatus>>;
 
-function failureOf(e: unknown, operation: string, key: string): SyncFailure {
-  if (isKernelError(e)) return { operation: e.operation, key: e.key, errno: e.errno, errnoName: e.errnoName, message: e.message };
+function failureOf(e: unknown, operation: string, key: string, virtualServer?: VirtualServerKey): SyncFailure {
+  const where = virtualServer === undefined ? {} : { virtualServer };
+  if (isKernelError(e)) return { operation: e.operation, key: e.key, errno: e.errno, errnoName: e.errnoName, message: e.message, ...where };
   const message = e instanceof Error ? e.message : String(e);
-  return { operation, key, errno: 0, errnoName: errnoName(0), message };
+  return { operation, key, errno: 0, errnoName: errnoName(0), message, ...where };
+}
+
+/** Per-object retries: 1 s doubling to 5 min, so one refused object neither spins nor blocks. */
+const OBJECT_RETRY_MAX_MS = 5 * 60_000;
+
+/** A failure of one object's operation (as opposed to a read, the link, or the transport). */
+function isObjectFailure(f: SyncFailure): boolean {
+  return f.virtualServer !== undefined || (f.errno !== 0 && (f.operation === 'link.addAddress' || f.operation === 'link.deleteAddress'));
 }
 
 export class Reconciler implements ClusterObjectHandler {
@@ -160,6 +174,8 @@ export class Reconciler implements ClusterObjectHandler {
   /** virtual servers to compare at the next partial sync */
   readonly #scope = new Set<VirtualServerKey>();
   readonly #terminating = new Map<VirtualServerKey, Map<RealServerKey, Terminating>>();
+  /** virtual servers whose last change the kernel refused, with their own retry schedule */
+  readonly #objectRetries = new Map<VirtualServerKey, { attempts: number; at: number }>();
 
   #synced = false;
   #stopped = false;
@@ -230,14 +246,12 @@ export class Reconciler implements ClusterObjectHandler {
   // ---- control ------------------------------------------------------------------------------
 
   /** Runs a sync now (after any running one); `full` reads the kernel back first. Never throws. */
-  async syncNow(options: { full?: boolean } = {}): Promise<SyncResult> {
-    await this.idle();
-    if (!this.#synced) {
-      // nothing is programmed before the initial lists are in
-      return { kind: 'partial', startedAt: this.#clock.now(), durationMs: 0, servicesComputed: 0, operations: 0, applied: 0, failures: [], rejections: 0 };
+  syncNow(options: { full?: boolean } = {}): Promise<SyncResult> {
+    if (!this.#synced || this.#stopped) {
+      // nothing is programmed before the initial lists are in, nor after stop()
+      return Promise.resolve({ kind: 'partial', startedAt: this.#clock.now(), durationMs: 0, servicesComputed: 0, operations: 0, applied: 0, failures: [], rejections: 0 });
     }
-    if (options.full) this.#needFull = true;
-    return this.#run();
+    return this.#run(options.full === true);
   }
 
   /** Resolves when no sync is running. */
@@ -284,6 +298,7 @@ export class Reconciler implements ClusterObjectHandler {
     const minNext = this.#lastSyncStart + this.#minSyncPeriod;
     if (this.#store.hasDirty || this.#scope.size > 0 || this.#linkIndex === undefined) candidates.push(minNext);
     if (this.#retryAt !== undefined) candidates.push(this.#retryAt);
+    for (const r of this.#objectRetries.values()) candidates.push(Math.max(r.at, minNext));
     candidates.push(this.#lastFullSync + this.#syncPeriod);
     if (this.#terminating.size > 0) candidates.push(Math.max(this.#nextGracefulCheck, minNext));
     // after a failure nothing runs before the backoff is over
@@ -304,9 +319,17 @@ export class Reconciler implements ClusterObjectHandler {
     this.#timerAt = undefined;
   }
 
-  #run(): Promise<SyncResult> {
+  /** Starts a sync after the running one, if any: syncs never overlap. `full` reads the kernel back. */
+  #run(full = false): Promise<SyncResult> {
     this.#clearTimer();
-    const p = this.#sync().finally(() => {
+    const start = (): Promise<SyncResult> => {
+      if (full) this.#needFull = true;
+      return this.#sync();
+    };
+    const previous = this.#running;
+    const next = previous ? previous.then(start) : start();
+    const p: Promise<SyncResult> = next.finally(() => {
+      if (this.#running !== p) return;
       this.#running = undefined;
       this.#wake();
     });
@@ -328,6 +351,7 @@ export class Reconciler implements ClusterObjectHandler {
     let applied = 0;
     const pendingSince = this.#pendingSince;
     this.#pendingSince = undefined;
+    let compared: ReadonlySet<VirtualServerKey> = new Set();
 
     try {
       // a full sync re-checks the link too: one deleted or replaced by hand is healed (or reported)
@@ -344,7 +368,7 @@ export class Reconciler implements ClusterObjectHandler {
       this.#metrics.setEndpointChangesPending(0);
       while (this.#store.hasDirty) {
         for (const key of this.#store.takeDirty()) {
-          rejections += this.#recompute(key);
+          rejections += this.#recomputeIsolated(key);
           servicesComputed++;
         }
       }
@@ -359,8 +383,10 @@ export class Reconciler implements ClusterObjectHandler {
       const forceDelete = await this.#reapTerminating(statuses, startedAt);
 
       // 3. compare, in scope
+      for (const [k, r] of this.#objectRetries) if (r.at <= startedAt) this.#scope.add(k);
       const changed = new Set(this.#scope);
       const keys = full ? new Set([...this.#desired.keys(), ...this.#observed.virtualServers.keys()]) : changed;
+      compared = keys;
       this.#scope.clear();
       const desired = this.#desiredView(keys, true);
       const observed = this.#observedView(keys, full);
@@ -388,13 +414,17 @@ export class Reconciler implements ClusterObjectHandler {
     }
 
     const now = this.#clock.now();
-    if (failures.length > 0) {
+    // The kernel refusing one object (an unknown scheduler, a bad address) is that object's
+    // problem: it is retried on its own and neither holds back the others nor fails health.
+    const systemic = failures.filter((f) => !isObjectFailure(f));
+    this.#scheduleObjectRetries(failures.filter(isObjectFailure), compared, now);
+    if (systemic.length > 0) {
       this.#failuresInRow++;
       this.#needFull = true; // the shadow copy may be wrong now: read the kernel back next time
       const backoff = Math.min(this.#maxBackoff, 1000 * 2 ** (this.#failuresInRow - 1));
       this.#retryAt = now + backoff;
       this.#pendingSince ??= pendingSince ?? startedAt;
-      this.#log.error('sync had failures; retrying', { kind, failures: failures.length, first: failures[0], retryInMs: backoff });
+      this.#log.error('sync had failures; retrying', { kind, failures: systemic.length, first: systemic[0], retryInMs: backoff });
     } else {
       this.#failuresInRow = 0;
       this.#retryAt = undefined;
@@ -404,12 +434,46 @@ export class Reconciler implements ClusterObjectHandler {
     }
     const result: SyncResult = { kind, startedAt, durationMs: now - startedAt, servicesComputed, operations, applied, failures, rejections };
     this.#lastResult = result;
-    this.#metrics.syncFinished(result.durationMs / 1000, failures.length === 0, now);
+    this.#metrics.syncFinished(result.durationMs / 1000, systemic.length === 0, now);
     let terminating = 0;
     for (const m of this.#terminating.values()) terminating += m.size;
     this.#metrics.setProgrammed({ virtualServers: this.#desired.size, realServers: this.#desiredRealServers + terminating, addresses: this.#addressRefs.size });
     this.#metrics.setGracefulTerminations(terminating);
     return result;
+  }
+
+  /** Objects the kernel refused come back into scope after their own backoff; the rest are cleared. */
+  #scheduleObjectRetries(objectFailures: readonly SyncFailure[], compared: ReadonlySet<VirtualServerKey>, now: number): void {
+    const failed = new Map<VirtualServerKey, SyncFailure>();
+    for (const f of objectFailures) if (f.virtualServer !== undefined) failed.set(f.virtualServer, f);
+    for (const k of compared) if (!failed.has(k)) this.#objectRetries.delete(k);
+    for (const [k, f] of failed) {
+      const attempts = (this.#objectRetries.get(k)?.attempts ?? 0) + 1;
+      const delay = Math.min(OBJECT_RETRY_MAX_MS, 1000 * 2 ** (attempts - 1));
+      this.#objectRetries.set(k, { attempts, at: now + delay });
+      this.#log.warn('the kernel refused a change for one virtual server; retrying it alone', {
+        virtualServer: k,
+        operation: f.operation,
+        key: f.key,
+        errno: f.errnoName,
+        attempts,
+        retryInMs: delay,
+      });
+    }
+  }
+
+  /**
+   * #recompute, but a Service whose objects make it throw (watch events are not schema-checked)
+   * is logged and counted and leaves the others alone: the rest of the dirty Services still run.
+   */
+  #recomputeIsolated(serviceKey: string): number {
+    try {
+      return this.#recompute(serviceKey);
+    } catch (e) {
+      this.#log.error('could not compute a Service; skipped until it changes', { service: serviceKey, error: e instanceof Error ? e.message : String(e) });
+      this.#metrics.objectRejected('MalformedObject');
+      return 1;
+    }
   }
 
   /** Recomputes one Service's virtual servers into the aggregate; returns its rejection count. */
@@ -612,7 +676,8 @@ export class Reconciler implements ClusterObjectHandler {
     const ipvs = plan.ipvs.filter((op) => op.kind.startsWith('delete') || !unbound.has(op.virtualServer.address));
     for (const op of plan.ipvs) {
       if (op.kind === 'addVirtualServer' && unbound.has(op.virtualServer.address)) {
-        failures.push({ operation: 'ipvs.addVirtualServer', key: virtualServerKey(op.virtualServer), errno: 0, errnoName: errnoName(0), message: 'skipped: its address could not be bound' });
+        const key = virtualServerKey(op.virtualServer);
+        failures.push({ operation: 'ipvs.addVirtualServer', key, errno: 0, errnoName: errnoName(0), message: 'skipped: its address could not be bound', virtualServer: key });
       }
     }
     for (let i = 0; i < ipvs.length; i += this.#batchSize) {
@@ -625,7 +690,10 @@ export class Reconciler implements ClusterObjectHandler {
         });
         applied += r.applied;
         this.#countOperations('ipvs', batch.length, r.failures);
-        for (const f of r.failures) failures.push(failureOf(f.error, f.error.operation, f.error.key));
+        for (const f of r.failures) {
+          const op = batch[f.index];
+          failures.push(failureOf(f.error, f.error.operation, f.error.key, op && virtualServerKey(op.virtualServer)));
+        }
       } catch (e) {
         this.#metrics.netlinkOperations('ipvs', 'error', batch.length);
         failures.push(failureOf(e, 'ipvs.apply', `${batch.length} operations`));

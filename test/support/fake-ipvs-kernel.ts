@@ -30,7 +30,8 @@ export const IPVS_OPERATION_NAMES: Readonly<Record<IpvsOperation['kind'], string
   deleteRealServer: 'ipvs.deleteRealServer',
 };
 
-export type FakeIpvsCall = IpvsOperation['kind'] | 'info' | 'listVirtualServers' | 'listRealServers' | 'getTimeouts' | 'setTimeouts' | 'flush';
+/** 'apply' fails a whole batch, as a transport error or timeout would */
+export type FakeIpvsCall = IpvsOperation['kind'] | 'apply' | 'info' | 'listVirtualServers' | 'listRealServers' | 'getTimeouts' | 'setTimeouts' | 'flush';
 
 /** One call the fake received: what, on which key, and the errno it answered (0 = success). */
 export type FakeIpvsLogEntry = FakeCallLogEntry<FakeIpvsCall>;
@@ -123,6 +124,11 @@ export class FakeIpvsKernel extends FakeCallLog<FakeIpvsCall> implements IpvsKer
 
   apply(operations: readonly IpvsOperation[]): Promise<BatchResult> {
     if (this.#closed) return Promise.reject(this.#closedError('apply'));
+    const whole = this.takeFailure('apply', '');
+    if (whole !== undefined) {
+      this.record({ call: 'apply', key: '', errno: whole, write: true });
+      return Promise.reject(new KernelError('KIPVS_KERNEL_TIMEOUT', whole, 'ipvs.apply', `${operations.length} operations`));
+    }
     const failures: Array<{ index: number; error: KernelError }> = [];
     let applied = 0;
     operations.forEach((op, index) => {

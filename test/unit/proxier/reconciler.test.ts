@@ -274,6 +274,62 @@ describe('Reconciler', () => {
     expect(env.reconciler.health().lastResult?.failures).to.deep.equal([]);
   });
 
+  it('keeps an object the kernel keeps refusing to itself: others are programmed on time, and health stays good', async () => {
+    const env = new Env({ minSyncPeriodMs: 0 });
+    env.ipvs.injectFailure({ call: 'addVirtualServer', key: 'TCP/10.96.0.20:80', errno: E.ENOENT, times: 1000 });
+    await started(env, [
+      ['default/web', web],
+      ['default/api', service('api', '10.96.0.20')],
+    ]);
+    expect(env.table()).to.include.members(WEB);
+    await env.advance(5_000);
+    // a new Service while the refused one keeps failing: programmed at once, not after a backoff
+    env.reconciler.serviceChanged('default/late', service('late', '10.96.0.30'));
+    await env.advance(0);
+    expect(env.table()).to.include('-A TCP/10.96.0.30:80 -s rr flags=0x0');
+    expect(env.reconciler.health().pendingSince).to.equal(undefined);
+    // it was retried on its own, with a growing delay, and logged each time
+    const attempts = env.ipvs.log.filter((e) => e.call === 'addVirtualServer' && e.key === 'TCP/10.96.0.20:80').length;
+    expect(attempts).to.be.within(3, 5);
+    expect(env.logs.filter((l) => l.msg.startsWith('the kernel refused a change')).length).to.equal(attempts);
+    env.ipvs.clearFailures();
+    await env.advance(20_000);
+    expect(env.table()).to.include('-A TCP/10.96.0.20:80 -s rr flags=0x0');
+  });
+
+  it('never runs two syncs at once, even when asked concurrently', async () => {
+    const env = new Env();
+    await started(env);
+    let inFlight = 0;
+    let maxInFlight = 0;
+    const list = env.ipvs.listVirtualServers.bind(env.ipvs);
+    env.ipvs.listVirtualServers = async () => {
+      maxInFlight = Math.max(maxInFlight, ++inFlight);
+      await new Promise((r) => setImmediate(r));
+      inFlight--;
+      return list();
+    };
+    const results = await Promise.all([env.reconciler.syncNow({ full: true }), env.reconciler.syncNow({ full: true }), env.reconciler.syncNow({ full: true })]);
+    expect(results.map((r) => r.kind)).to.deep.equal(['full', 'full', 'full']);
+    expect(maxInFlight).to.equal(1);
+    await env.reconciler.stop();
+    expect((await env.reconciler.syncNow({ full: true })).operations).to.equal(0);
+  });
+
+  it('a Service whose objects are malformed beyond their types is skipped alone, the others still programmed', async () => {
+    const env = new Env();
+    const broken = { addressType: 'IPv4', endpoints: [{ conditions: { ready: true } }], ports: [{ name: 'http', port: 8080 }], metadata: { name: 'bad-x', namespace: 'default', labels: { 'kubernetes.io/service-name': 'bad' } } } as unknown as ReturnType<typeof slice>;
+    const weird = { metadata: { name: 'odd', namespace: 'default' }, spec: { clusterIP: '10.96.0.40', ports: 'eighty' } } as unknown as ReturnType<typeof service>;
+    await started(
+      env,
+      [['default/bad', service('bad', '10.96.0.50')], ['default/odd', weird], ['default/web', web]],
+      [['default/bad-x', broken], ['default/web-x', webSlice]],
+    );
+    expect(env.table()).to.include.members(WEB);
+    expect(env.table()).to.include('-A TCP/10.96.0.50:80 -s rr flags=0x0');
+    expect(env.reconciler.health().lastResult?.failures).to.deep.equal([]);
+  });
+
   it('survives a failing kernel read, and retries', async () => {
     const env = new Env();
     env.ipvs.injectFailure({ call: 'listVirtualServers', errno: E.EBUSY, times: 2 });
@@ -363,7 +419,8 @@ describe('Reconciler', () => {
     const env = new Env();
     await started(env);
     expect(env.reconciler.health().pendingSince).to.equal(undefined);
-    env.ipvs.injectFailure({ call: 'addRealServer', errno: E.ENOMEM, times: 3 });
+    // a failure of the sync itself (the transport), not of one object
+    env.ipvs.injectFailure({ call: 'apply', errno: E.ETIMEDOUT, times: 3 });
     const since = env.clock.now();
     env.reconciler.endpointSliceChanged('default/web-x', slice('web', ['10.244.0.9']));
     await env.advance(1_000);
