@@ -135,6 +135,15 @@ function failureOf(e: unknown, operation: string, key: string, virtualServer?: V
 /** Per-object retries: 1 s doubling to 5 min, so one refused object neither spins nor blocks. */
 const OBJECT_RETRY_MAX_MS = 5 * 60_000;
 
+/**
+ * Connections worth draining for: established ones. IPVS counts closing and TIME_WAIT entries as
+ * inactive; they carry no data, and once the real server is gone expire_nodest_conn ends them, so
+ * waiting minutes for them (kube-proxy counts them) only delays the removal.
+ */
+function liveConnections(status: RealServerStatus | undefined): number {
+  return status?.activeConnections ?? 0;
+}
+
 /** A failure of one object's operation (as opposed to a read, the link, or the transport). */
 function isObjectFailure(f: SyncFailure): boolean {
   return f.virtualServer !== undefined || (f.errno !== 0 && (f.operation === 'link.addAddress' || f.operation === 'link.deleteAddress'));
@@ -545,8 +554,15 @@ export class Reconciler implements ClusterObjectHandler {
       const d = this.#desired.get(k);
       const leaving = withTerminating ? this.#terminating.get(k) : undefined;
       if (!d) {
-        if (leaving) this.#terminating.delete(k); // the virtual server itself goes: so do they
         const o = this.#observed.virtualServers.get(k);
+        if (leaving && leaving.size > 0 && o) {
+          // a deleted Service's TCP virtual server stays, address and all, while its real servers
+          // drain at weight 0 (kube-proxy cuts these flows at once: #71894)
+          virtualServers.set(k, { server: o.server, realServers: new Map([...leaving].map(([rk, t]) => [rk, t.server])) });
+          addresses.set(o.server.address, vipAddress(o.server.family, o.server.address));
+          continue;
+        }
+        if (leaving) this.#terminating.delete(k);
         if (o) consider(o.server.family, o.server.address);
         continue;
       }
@@ -603,7 +619,7 @@ export class Reconciler implements ClusterObjectHandler {
       const counts = await this.#statusesOf(first.virtualServer, statuses);
       for (const [rk, t] of leaving) {
         const s = counts.get(rk);
-        const connections = s ? s.activeConnections + s.inactiveConnections : 0;
+        const connections = liveConnections(s);
         if (connections === 0 || now >= t.deadline) {
           if (connections > 0) {
             forceDelete.add(`${vsKey} ${rk}`);
@@ -635,33 +651,48 @@ export class Reconciler implements ClusterObjectHandler {
    * would keep attracting datagrams; the kernel's expire_nodest_conn drops them).
    */
   async #gracefully(plan: Plan, statuses: Statuses, forceDelete: ReadonlySet<string>, now: number): Promise<Plan> {
-    const candidates = new Set(plan.ipvs.filter(
-      (op) => op.kind === 'deleteRealServer' && op.virtualServer.protocol === 'TCP' && !forceDelete.has(`${virtualServerKey(op.virtualServer)} ${realServerKey(op.realServer)}`),
-    ));
-    if (candidates.size === 0) return plan;
+    const drains = (op: IpvsOperation): boolean =>
+      op.virtualServer.protocol === 'TCP' &&
+      (op.kind === 'deleteVirtualServer' || (op.kind === 'deleteRealServer' && !forceDelete.has(`${virtualServerKey(op.virtualServer)} ${realServerKey(op.realServer)}`)));
+    if (!plan.ipvs.some(drains)) return plan;
     const ipvs: IpvsOperation[] = [];
     for (const op of plan.ipvs) {
-      if (!candidates.has(op) || op.kind !== 'deleteRealServer') {
-        ipvs.push(op);
-        continue;
-      }
-      const vsKey = virtualServerKey(op.virtualServer);
-      const rk = realServerKey(op.realServer);
-      const s = (await this.#statusesOf(op.virtualServer, statuses)).get(rk);
-      const connections = s ? s.activeConnections + s.inactiveConnections : 0;
-      if (connections === 0) {
-        ipvs.push(op);
-        continue;
-      }
-      const server: RealServer = { ...op.realServer, weight: 0 };
-      let leaving = this.#terminating.get(vsKey);
-      if (!leaving) this.#terminating.set(vsKey, (leaving = new Map<RealServerKey, Terminating>()));
-      leaving.set(rk, { virtualServer: op.virtualServer, server, deadline: now + this.#gracePeriod });
-      if (this.#nextGracefulCheck < now) this.#nextGracefulCheck = now + this.#gracefulCheckInterval;
-      this.#log.info('real server terminating gracefully at weight 0', { virtualServer: vsKey, realServer: rk, connections });
-      if (op.realServer.weight !== 0) ipvs.push({ kind: 'updateRealServer', virtualServer: op.virtualServer, realServer: server });
+      if (!drains(op)) ipvs.push(op);
+      else if (op.kind === 'deleteRealServer') ipvs.push(...(await this.#drainRealServer(op.virtualServer, op.realServer, statuses, now)));
+      else if (op.kind === 'deleteVirtualServer') ipvs.push(...(await this.#drainVirtualServer(op, statuses, now)));
     }
     return { bind: plan.bind, ipvs, unbind: plan.unbind };
+  }
+
+  /** A TCP real server on its way out: deleted when idle, else kept at weight 0 until it is. */
+  async #drainRealServer(virtualServer: VirtualServer, realServer: RealServer, statuses: Statuses, now: number): Promise<IpvsOperation[]> {
+    const vsKey = virtualServerKey(virtualServer);
+    const rk = realServerKey(realServer);
+    const s = (await this.#statusesOf(virtualServer, statuses)).get(rk);
+    const connections = liveConnections(s);
+    if (connections === 0) return [{ kind: 'deleteRealServer', virtualServer, realServer }];
+    const server: RealServer = { ...realServer, weight: 0 };
+    let leaving = this.#terminating.get(vsKey);
+    if (!leaving) this.#terminating.set(vsKey, (leaving = new Map<RealServerKey, Terminating>()));
+    leaving.set(rk, { virtualServer, server, deadline: now + this.#gracePeriod });
+    if (this.#nextGracefulCheck < now) this.#nextGracefulCheck = now + this.#gracefulCheckInterval;
+    this.#log.info('real server terminating gracefully at weight 0', { virtualServer: vsKey, realServer: rk, connections });
+    return realServer.weight !== 0 ? [{ kind: 'updateRealServer', virtualServer, realServer: server }] : [];
+  }
+
+  /**
+   * A TCP virtual server whose Service is gone: its real servers drain like any others, and the
+   * virtual server (with its address) goes once the last of them has.
+   */
+  async #drainVirtualServer(op: Extract<IpvsOperation, { kind: 'deleteVirtualServer' }>, statuses: Statuses, now: number): Promise<IpvsOperation[]> {
+    const realServers = [...(await this.#statusesOf(op.virtualServer, statuses)).values()];
+    const ops: IpvsOperation[] = [];
+    for (const r of realServers) ops.push(...(await this.#drainRealServer(op.virtualServer, r.server, statuses, now)));
+    const draining = this.#terminating.get(virtualServerKey(op.virtualServer))?.size ?? 0;
+    this.#log.debug('virtual server of a deleted Service', { virtualServer: virtualServerKey(op.virtualServer), realServers: realServers.map((r) => `${realServerKey(r.server)} active=${r.activeConnections}`), draining });
+    if (draining === 0) return [op]; // nothing to wait for: the virtual server goes with its real servers
+    this.#log.info('virtual server of a deleted Service draining before it goes', { virtualServer: virtualServerKey(op.virtualServer), draining });
+    return ops;
   }
 
   // ---- applying -----------------------------------------------------------------------------

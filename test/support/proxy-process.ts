@@ -54,14 +54,14 @@ export class ProxyProcess {
   }
 }
 
-/** Polls `check` until it returns a value that is not undefined/false, or throws after timeoutMs. */
-export async function eventually<T>(what: string, check: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 30_000, everyMs = 200): Promise<T> {
+/** Polls `check` until it returns a value that is not undefined/null/false, or throws after timeoutMs. */
+export async function eventually<T>(what: string, check: () => T | undefined | null | false | Promise<T | undefined | null | false>, timeoutMs = 30_000, everyMs = 200): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
     try {
       const v = await check();
-      if (v !== undefined && v !== false) return v;
+      if (v !== undefined && v !== null && v !== false) return v;
       last = v;
     } catch (e) {
       last = e;

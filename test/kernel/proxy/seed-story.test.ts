@@ -230,6 +230,25 @@ describe('kube-ipvs-proxy end to end (the seed story)', function () {
     expect(client.curl('http://10.96.0.20/')).to.equal('web-3\n');
   });
 
+  it('lets a download through a deleted Service finish, then removes its virtual server and address', async () => {
+    api.create(serviceObject('default', 'drain', { clusterIP: '10.96.0.60', ports: [{ name: 'http', port: 80, targetPort: 8080 }] }));
+    api.create(endpointSliceObject('default', 'drain-1', 'drain', { endpoints: endpoints(['10.244.0.12']), ports: [{ name: 'http', port: 8080 }] }));
+    await eventually('the drain virtual server', hasLines('-a -t 10.96.0.60:80 -r 10.244.0.12:8080 -m -w 1'));
+    const download = spawn('ip', ['netns', 'exec', 'client', 'curl', '-sS', '--max-time', '60', '-o', '/dev/null', '-w', '%{size_download}', 'http://10.96.0.60/slow?bytes=3000000&rate=600000']);
+    let size = '';
+    download.stdout.on('data', (d: Buffer) => (size += d.toString()));
+    const done = new Promise<number | null>((resolve) => download.on('exit', resolve));
+    await eventually('the download under way', () => /10\.244\.0\.12:8080\s+Masq\s+1\s+1\s/.test(run('ipvsadm', ['-Ln', '-t', '10.96.0.60:80'])));
+    api.delete('services', 'default', 'drain');
+    // the real server drains at weight 0; the virtual server and its address stay meanwhile
+    await eventually('weight 0', hasLines('-A -t 10.96.0.60:80 -s rr', '-a -t 10.96.0.60:80 -r 10.244.0.12:8080 -m -w 0'));
+    expect(ipAddresses('kube-ipvs0')).to.include('10.96.0.60/32');
+    expect(await done).to.equal(0);
+    expect(Number(size)).to.equal(3_000_000);
+    await eventually('the virtual server gone', () => !table().some((l) => l.includes('10.96.0.60')), 60_000);
+    await eventually('its address unbound', () => !ipAddresses('kube-ipvs0').includes('10.96.0.60/32'));
+  });
+
   it('removes a deleted Service\'s virtual servers and its address', async () => {
     api.delete('services', 'default', 'multi');
     await eventually('multi gone', () => !table().some((l) => l.includes('10.96.0.20')));

@@ -201,6 +201,37 @@ describe('Reconciler', () => {
       expect(await env.metric('kube_ipvs_proxy_graceful_terminations')).to.equal(0);
     });
 
+    it('drains a deleted Service: its TCP virtual server and VIP stay at weight 0 until the connections end; UDP goes at once', async () => {
+      const env = new Env({ gracePeriodMs: 600_000, gracefulCheckIntervalMs: 10_000 });
+      await started(env, [['default/dns', dual]], [['default/dns-x', both]]);
+      env.ipvs.setConnections('TCP/10.96.0.53:53', '10.244.0.6:5353', { active: 1, inactive: 0 });
+      env.reconciler.serviceChanged('default/dns', undefined);
+      await env.advance(1_000);
+      expect(env.table()).to.deep.equal(['-A TCP/10.96.0.53:53 -s rr flags=0x0', '-a TCP/10.96.0.53:53 -r 10.244.0.6:5353 -masq -w 0']);
+      expect(env.vips()).to.deep.equal(['10.96.0.53/32']);
+      // audits leave it as it is, and write nothing
+      env.ipvs.clearLog();
+      await env.advance(35_000);
+      expect(env.ipvs.writeCount).to.equal(0);
+      expect(env.table()).to.have.length(2);
+      env.ipvs.setConnections('TCP/10.96.0.53:53', '10.244.0.6:5353', { active: 0, inactive: 0 });
+      await env.advance(12_000);
+      expect(env.table()).to.deep.equal([]);
+      expect(env.vips()).to.deep.equal([]);
+    });
+
+    it('gives a drained virtual server back to its Service when the Service returns', async () => {
+      const env = new Env({ gracePeriodMs: 600_000, gracefulCheckIntervalMs: 10_000 });
+      await started(env, [['default/dns', dual]], [['default/dns-x', both]]);
+      env.ipvs.setConnections('TCP/10.96.0.53:53', '10.244.0.6:5353', { active: 1, inactive: 0 });
+      env.reconciler.serviceChanged('default/dns', undefined);
+      await env.advance(1_000);
+      env.reconciler.serviceChanged('default/dns', dual);
+      await env.advance(1_000);
+      expect(env.table()).to.include.members(['-a TCP/10.96.0.53:53 -r 10.244.0.5:5353 -masq -w 1', '-a TCP/10.96.0.53:53 -r 10.244.0.6:5353 -masq -w 1']);
+      expect(await env.metric('kube_ipvs_proxy_graceful_terminations')).to.equal(0);
+    });
+
     it('deletes it after the grace period even with connections left', async () => {
       const env = await terminating({ gracePeriodMs: 120_000 });
       await env.advance(100_000);
