@@ -66,7 +66,5 @@ export const DEFAULT_SYNC_PERIOD_MS = 30_000;
 export const DEFAULT_GRACEFUL_PERIOD_MS = 15 * 60_000;
 export const DEFAULT_HEALTHZ_BIND_ADDRESS = '0.0.0.0:10256';
 export const DEFAULT_METRICS_BIND_ADDRESS = '127.0.0.1:10249';
-export const DEFAULT_SCHEDULER = 'rr';
-/** Schedulers the Linux kernel ships (net/netfilter/ipvs/ip_vs_*.c). */
-export const KNOWN_SCHEDULERS: readonly string[] = ['rr', 'wrr', 'lc', 'wlc', 'lblc', 'lblcr', 'dh', 'sh', 'sed', 'nq', 'fo', 'ovf', 'mh', 'twos'];
+export { DEFAULT_SCHEDULER, IPVS_SCHEDULERS as KNOWN_SCHEDULERS } from '../model/index.js';
 export const MAX_VERBOSITY = 10;

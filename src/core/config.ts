@@ -2,15 +2,11 @@
 import type { IpFamily } from '../model/index.js';
 import type { Cidr } from './ip.js';
 
-/** Per-Service scheduler override, e.g. "sh" (validated against KERNEL_SCHEDULERS). */
+/** Per-Service scheduler override, e.g. "sh" (validated against the model's IPVS_SCHEDULERS). */
 export const SCHEDULER_ANNOTATION = 'ipvs.kube-ipvs-proxy.io/scheduler';
 /** Scheduler flags for sh/mh, comma-separated: "fallback" (SCHED1), "port" (SCHED2). */
 export const SCHEDULER_FLAGS_ANNOTATION = 'ipvs.kube-ipvs-proxy.io/scheduler-flags';
 
-/** Scheduler modules of Linux IPVS (net/netfilter/ipvs/ip_vs_*.c). */
-export const KERNEL_SCHEDULERS: readonly string[] = ['rr', 'wrr', 'lc', 'wlc', 'lblc', 'lblcr', 'dh', 'sh', 'sed', 'nq', 'mh', 'fo', 'ovf', 'twos'];
-
-export const DEFAULT_SCHEDULER = 'rr';
 /** Kubernetes' default sessionAffinityConfig.clientIP.timeoutSeconds (3 hours). */
 export const DEFAULT_AFFINITY_TIMEOUT_SECONDS = 10800;
 /** Kubernetes' maximum for it (one day). */
@@ -25,6 +21,6 @@ export interface CoreConfig {
   readonly proxyName?: string | undefined;
   /** default scheduler ("rr" when unset) */
   readonly scheduler?: string | undefined;
-  /** ClusterIPs inside these are never programmed nor touched */
+  /** what lies inside these and no Service wants is never touched (kube-proxy's excludeCIDRs) */
   readonly excludeCidrs: readonly Cidr[];
 }

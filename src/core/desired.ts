@@ -1,12 +1,10 @@
 // One Service and its EndpointSlices → the virtual servers (with real servers) it should have.
 // Pure: skips what a proxy must skip, turns invalid input into rejections, never throws.
 import type { IpFamily, RealServer, RealServerKey, ServiceLike, VirtualServer, VirtualServerKey } from '../model/index.js';
-import { HEADLESS_LABEL, SERVICE_PROXY_NAME_LABEL, VirtualServerFlags, virtualServerKey } from '../model/index.js';
+import { DEFAULT_SCHEDULER, HEADLESS_LABEL, IPVS_SCHEDULERS, PROTOCOLS, SERVICE_PROXY_NAME_LABEL, VirtualServerFlags, virtualServerKey } from '../model/index.js';
 import type { CoreConfig } from './config.js';
 import {
   DEFAULT_AFFINITY_TIMEOUT_SECONDS,
-  DEFAULT_SCHEDULER,
-  KERNEL_SCHEDULERS,
   MAX_AFFINITY_TIMEOUT_SECONDS,
   SCHEDULER_ANNOTATION,
   SCHEDULER_FLAGS_ANNOTATION,
@@ -22,7 +20,6 @@ export interface ServiceDesired {
   readonly rejections: readonly Rejection[];
 }
 
-const PROTOCOLS: ReadonlySet<string> = new Set(['TCP', 'UDP', 'SCTP']);
 const EMPTY: ServiceDesired = { virtualServers: new Map(), rejections: [] };
 
 /** True when this proxy must leave the Service alone (not an error). */
@@ -50,7 +47,7 @@ function virtualServerSettings(service: ServiceLike, config: CoreConfig, object:
   let scheduler = fallback;
   const wanted = annotations[SCHEDULER_ANNOTATION]?.trim();
   if (wanted !== undefined && wanted !== '') {
-    if (KERNEL_SCHEDULERS.includes(wanted)) scheduler = wanted;
+    if (IPVS_SCHEDULERS.includes(wanted)) scheduler = wanted;
     else rejections.push({ reason: 'InvalidScheduler', object, detail: `annotation ${SCHEDULER_ANNOTATION}=${JSON.stringify(wanted)} is not an IPVS scheduler; using ${fallback}` });
   }
 
@@ -135,7 +132,7 @@ export function desiredForService(key: string, service: ServiceLike, slices: rea
   for (const port of spec.ports ?? []) {
     const protocol = port.protocol ?? 'TCP';
     const portName = port.name ?? '';
-    if (!PROTOCOLS.has(protocol)) {
+    if (!(PROTOCOLS as readonly string[]).includes(protocol)) {
       rejections.push({ reason: 'UnknownProtocol', object, detail: `port ${JSON.stringify(portName)} has protocol ${JSON.stringify(protocol)}; port skipped` });
       continue;
     }

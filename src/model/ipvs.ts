@@ -5,6 +5,11 @@ export type IpFamily = 4 | 6;
 export type Protocol = 'TCP' | 'UDP' | 'SCTP';
 export const PROTOCOLS: readonly Protocol[] = ['TCP', 'UDP', 'SCTP'];
 
+/** Scheduler modules of Linux IPVS (net/netfilter/ipvs/ip_vs_*.c). */
+export const IPVS_SCHEDULERS: readonly string[] = ['rr', 'wrr', 'lc', 'wlc', 'lblc', 'lblcr', 'dh', 'sh', 'sed', 'nq', 'mh', 'fo', 'ovf', 'twos'];
+/** kube-proxy's default scheduler. */
+export const DEFAULT_SCHEDULER = 'rr';
+
 /** How IPVS hands packets to a real server (the kernel's IP_VS_CONN_F_* forwarding methods). */
 export type ForwardMethod = 'masq' | 'local' | 'tunnel' | 'droute' | 'bypass';
 

@@ -13,12 +13,12 @@ import type {
   VirtualServerKey,
   VirtualServerStatus,
 } from '../../src/model/ipvs.js';
-import { realServerKey, VirtualServerFlags, virtualServerKey } from '../../src/model/ipvs.js';
+import { IPVS_SCHEDULERS, realServerKey, VirtualServerFlags, virtualServerKey } from '../../src/model/ipvs.js';
 
 const E = osConstants.errno;
 
 /** Schedulers the fake kernel "has modules for"; others answer ENOENT like a missing module. */
-export const FAKE_KERNEL_SCHEDULERS: readonly string[] = ['rr', 'wrr', 'lc', 'wlc', 'lblc', 'lblcr', 'dh', 'sh', 'sed', 'nq', 'mh', 'fo', 'ovf', 'twos'];
+export const FAKE_KERNEL_SCHEDULERS: readonly string[] = IPVS_SCHEDULERS;
 
 /** The netlink command each operation kind stands for (used as KernelError.operation). */
 export const IPVS_OPERATION_NAMES: Readonly<Record<IpvsOperation['kind'], string>> = {
