@@ -184,9 +184,11 @@ interface Proxy {
 }
 
 function startProxy(kubeconfig: string, syncPeriod: string): Proxy {
+  // KIPVS_BENCH_NODE_FLAGS: extra Node flags for the proxy (e.g. --cpu-prof), for profiling
+  const nodeFlags = (process.env.KIPVS_BENCH_NODE_FLAGS ?? '').split(' ').filter((f) => f !== '');
   const child = spawn(
     process.execPath,
-    [PROXY_BIN, '--kubeconfig', kubeconfig, '--hostname-override', NODE, '--ipvs-min-sync-period', '0s', '--ipvs-sync-period', syncPeriod, '--metrics-bind-address', METRICS, '--healthz-bind-address', '127.0.0.1:10256'],
+    [...nodeFlags, PROXY_BIN, '--kubeconfig', kubeconfig, '--hostname-override', NODE, '--ipvs-min-sync-period', '0s', '--ipvs-sync-period', syncPeriod, '--metrics-bind-address', METRICS, '--healthz-bind-address', '127.0.0.1:10256'],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let out = '';
@@ -238,6 +240,17 @@ async function until<T>(what: string, p: Proxy, check: () => Promise<T | undefin
   }
 }
 
+/** V8 heap total/used, external and array buffers (MiB), to tell a leak from heap growth. */
+function memoryBreakdown(m: string): Record<string, number> {
+  const mib = (name: string): number => Math.round((metricSum(m, name) / 2 ** 20) * 10) / 10;
+  return {
+    heapTotal: mib('nodejs_heap_size_total_bytes'),
+    heapUsed: mib('nodejs_heap_size_used_bytes'),
+    external: mib('nodejs_external_memory_bytes'),
+    newSpace: mib('nodejs_heap_space_size_total_bytes{space="new"}'),
+  };
+}
+
 function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return NaN;
   const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
@@ -249,6 +262,11 @@ interface ProxyResult {
   readonly latencyMs: { readonly p50: number; readonly p95: number; readonly p99: number; readonly max: number };
   readonly rssAfterColdMiB: number;
   readonly rssAfterEventsMiB: number;
+  /** V8 heap in use (the proxy's nodejs_heap_size_used_bytes) */
+  readonly heapAfterColdMiB: number;
+  readonly heapAfterEventsMiB: number;
+  readonly memoryAfterCold: Record<string, number>;
+  readonly memoryAfterEvents: Record<string, number>;
   readonly eventsMs: number;
   readonly restartSyncWrites: number;
   readonly auditWrites: number;
@@ -279,6 +297,8 @@ async function childProxy(shape: Shape): Promise<ProxyResult> {
     await sleep(500);
     const pid = p.child.pid ?? 0;
     const rssAfterColdMiB = rssMiB(pid);
+    const heapAfterColdMiB = metricSum(await metrics(), 'nodejs_heap_size_used_bytes') / 2 ** 20;
+    const memoryAfterCold = memoryBreakdown(await metrics());
 
     // 2. single-endpoint changes, spread over the table: API write → the new real server in the kernel
     const latencies: number[] = [];
@@ -290,7 +310,7 @@ async function childProxy(shape: Shape): Promise<ProxyResult> {
       addresses[0] = fresh;
       const t = performance.now();
       api.update(sliceOf(i, addresses));
-      await until(`change ${k}`, p, async () => ((await ipvs.listRealServers(vs)).some((r) => r.server.address === fresh) ? true : undefined), 30_000, 0);
+      await until(`change ${k}`, p, async () => ((await ipvs.listRealServers(vs)).some((r) => r.server.address === fresh) ? true : undefined), 30_000, 1);
       latencies.push(performance.now() - t);
       await sleep(20);
     }
@@ -320,6 +340,8 @@ async function childProxy(shape: Shape): Promise<ProxyResult> {
     const eventsMs = performance.now() - te;
     await sleep(1000);
     const rssAfterEventsMiB = rssMiB(pid);
+    const heapAfterEventsMiB = metricSum(await metrics(), 'nodejs_heap_size_used_bytes') / 2 ** 20;
+    const memoryAfterEvents = memoryBreakdown(await metrics());
     await stopProxy(p);
 
     // 4. a restarted proxy's periodic audit with nothing drifted
@@ -336,20 +358,27 @@ async function childProxy(shape: Shape): Promise<ProxyResult> {
       const s = await syncs();
       return s.count >= 1 ? s : undefined;
     }, 600_000, 200);
+    // let anything else the restart does settle, then wait for the next sync: the periodic audit
+    await sleep((AUDIT_PERIOD_S * 1000) / 2);
+    const before = await syncs();
     const audit = await until('a periodic audit', q, async () => {
       const s = await syncs();
-      return s.count >= first.count + 1 ? s : undefined;
-    }, 600_000, 200);
+      return s.count >= before.count + 1 ? s : undefined;
+    }, 600_000, 100);
     await stopProxy(q);
     return {
       coldMs,
       latencyMs: { p50: percentile(latencies, 50), p95: percentile(latencies, 95), p99: percentile(latencies, 99), max: latencies.at(-1) ?? NaN },
       rssAfterColdMiB,
       rssAfterEventsMiB,
+      heapAfterColdMiB,
+      heapAfterEventsMiB,
+      memoryAfterCold,
+      memoryAfterEvents,
       eventsMs,
       restartSyncWrites: first.writes,
-      auditWrites: audit.writes - first.writes,
-      auditMs: ((audit.sum - first.sum) / (audit.count - first.count)) * 1000,
+      auditWrites: audit.writes - before.writes,
+      auditMs: ((audit.sum - before.sum) / (audit.count - before.count)) * 1000,
     };
   } finally {
     if (proxy) await stopProxy(proxy);
@@ -430,7 +459,7 @@ async function main(): Promise<void> {
         } else {
           const r = inNetns<ProxyResult>(ns, what, shape);
           proxies.push(r);
-          line.push(`proxy cold ${f0(r.coldMs)} ms, change p95 ${f1(r.latencyMs.p95)} ms, RSS ${f0(r.rssAfterColdMiB)}→${f0(r.rssAfterEventsMiB)} MiB, audit ${r.auditWrites} writes ${f0(r.auditMs)} ms`);
+          line.push(`proxy cold ${f0(r.coldMs)} ms, change p95 ${f1(r.latencyMs.p95)} ms, RSS ${f0(r.rssAfterColdMiB)}→${f0(r.rssAfterEventsMiB)} MiB (heap ${f0(r.heapAfterColdMiB)}→${f0(r.heapAfterEventsMiB)}), events ${f0(r.eventsMs)} ms, audit ${r.auditWrites} writes ${f0(r.auditMs)} ms`);
         }
       }
       console.log(`run ${run}: ${line.join('; ')}`);

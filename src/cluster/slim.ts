@@ -35,9 +35,9 @@ function date(v: unknown): Date | undefined {
   return typeof v === 'string' ? new Date(v) : undefined;
 }
 
-/** Drops undefined fields so objects stay small and compare cleanly. */
+/** Identity: fields may be undefined (the model's types allow it). No `delete`: it would turn every
+ * object into a slow dictionary-mode one. */
 function defined<T extends object>(o: T): T {
-  for (const k of Object.keys(o) as Array<keyof T>) if (o[k] === undefined) delete o[k];
   return o;
 }
 
