@@ -300,6 +300,13 @@ async function childProxy(shape: Shape): Promise<ProxyResult> {
     const pid = p.child.pid ?? 0;
     const rssAfterColdMiB = rssMiB(pid);
     const heapAfterColdMiB = metricSum(await metrics(), 'nodejs_heap_size_used_bytes') / 2 ** 20;
+    // KIPVS_BENCH_HEAP_SIGNAL: a signal the proxy was told to write a heap snapshot on
+    // (KIPVS_BENCH_NODE_FLAGS=--heapsnapshot-signal=SIGUSR2), sent once after the cold sync
+    const heapSignal = process.env.KIPVS_BENCH_HEAP_SIGNAL;
+    if (heapSignal !== undefined && heapSignal !== '') {
+      p.child.kill(heapSignal as NodeJS.Signals);
+      await sleep(30_000);
+    }
     const memoryAfterCold = memoryBreakdown(await metrics());
 
     // 2. single-endpoint changes, spread over the table: API write → the new real server in the kernel

@@ -3,6 +3,7 @@
 // in UML (thousands of generated modules). Kubeconfigs needing exec plugins, auth providers,
 // impersonation or proxies are handed to client-node's KubeConfig, imported only then.
 import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join } from 'node:path';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { load as loadYaml } from 'js-yaml';
@@ -119,7 +120,7 @@ function simpleKubeconfig(path: string, master: string | undefined): ApiConnecti
     server: new URL(server),
     async security() {
       const headers: Record<string, string> = {};
-      const token = tokenFile !== undefined && tokenFile !== '' ? readFileSync(tokenFile, 'utf8').trim() : user.token;
+      const token = tokenFile !== undefined && tokenFile !== '' ? (await readFile(tokenFile, 'utf8')).trim() : user.token;
       if (token !== undefined && token !== '') headers.Authorization = `Bearer ${token}`;
       return {
         headers,
@@ -178,7 +179,7 @@ export function loadConnection(options: ConnectionOptions): ApiConnection {
     server: new URL(`https://${host.includes(':') ? `[${host}]` : host}:${port}`),
     async security() {
       // bound service account tokens are rotated by the kubelet: read the file every time
-      const token = readFileSync(join(SERVICE_ACCOUNT_DIR, 'token'), 'utf8').trim();
+      const token = (await readFile(join(SERVICE_ACCOUNT_DIR, 'token'), 'utf8')).trim();
       return { headers: { Authorization: `Bearer ${token}` }, ca };
     },
   };

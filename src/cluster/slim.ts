@@ -35,34 +35,32 @@ function date(v: unknown): Date | undefined {
   return typeof v === 'string' ? new Date(v) : undefined;
 }
 
-/** Identity: fields may be undefined (the model's types allow it). No `delete`: it would turn every
- * object into a slow dictionary-mode one. */
-function defined<T extends object>(o: T): T {
-  return o;
-}
 
-export interface SlimMeta extends ObjectMetaLike {
-  readonly creationTimestamp?: Date | undefined;
-}
-
-function meta(v: unknown): SlimMeta | undefined {
+// Fields may be undefined (the model's types allow it); they are never deleted: `delete` turns an
+// object into a slow dictionary-mode one.
+function meta(v: unknown): ObjectMetaLike | undefined {
   const m = obj(v);
   if (!m) return undefined;
-  return defined({
+  return {
     name: str(m.name),
     namespace: str(m.namespace),
     labels: stringMap(m.labels),
     annotations: stringMap(m.annotations, LAST_APPLIED),
     resourceVersion: str(m.resourceVersion),
-    creationTimestamp: date(m.creationTimestamp),
     deletionTimestamp: date(m.deletionTimestamp),
-  });
+  };
+}
+
+/** The Node keeps its creation time too (a Date per Service and slice was 1.8 MB at 10,000 × 5). */
+function nodeMeta(v: unknown): (ObjectMetaLike & { readonly creationTimestamp?: Date | undefined }) | undefined {
+  const m = meta(v);
+  return m === undefined ? undefined : { ...m, creationTimestamp: date(obj(v)?.creationTimestamp) };
 }
 
 function servicePort(v: unknown): ServicePortLike {
   const p = obj(v) ?? {};
   const target = p.targetPort;
-  return defined({
+  return ({
     name: str(p.name),
     protocol: str(p.protocol),
     port: num(p.port) ?? 0,
@@ -75,17 +73,17 @@ export function slimService(v: unknown): ServiceLike {
   const o = obj(v) ?? {};
   const s = obj(o.spec);
   const affinity = obj(obj(obj(s?.sessionAffinityConfig)?.clientIP));
-  return defined({
+  return ({
     metadata: meta(o.metadata),
     spec: s
-      ? defined({
+      ? ({
           type: str(s.type),
           clusterIP: str(s.clusterIP),
           clusterIPs: strings(s.clusterIPs),
           ipFamilies: strings(s.ipFamilies),
           ports: Array.isArray(s.ports) ? s.ports.map(servicePort) : undefined,
           sessionAffinity: str(s.sessionAffinity),
-          sessionAffinityConfig: affinity ? { clientIP: defined({ timeoutSeconds: num(affinity.timeoutSeconds) }) } : undefined,
+          sessionAffinityConfig: affinity ? { clientIP: ({ timeoutSeconds: num(affinity.timeoutSeconds) }) } : undefined,
           internalTrafficPolicy: str(s.internalTrafficPolicy),
           externalTrafficPolicy: str(s.externalTrafficPolicy),
           externalIPs: strings(s.externalIPs),
@@ -97,9 +95,9 @@ export function slimService(v: unknown): ServiceLike {
 function endpoint(v: unknown): EndpointLike {
   const e = obj(v) ?? {};
   const c = obj(e.conditions);
-  return defined({
+  return ({
     addresses: strings(e.addresses) ?? [],
-    conditions: c ? defined({ ready: bool(c.ready), serving: bool(c.serving), terminating: bool(c.terminating) }) : undefined,
+    conditions: c ? ({ ready: bool(c.ready), serving: bool(c.serving), terminating: bool(c.terminating) }) : undefined,
     nodeName: str(e.nodeName),
     zone: str(e.zone),
   });
@@ -107,12 +105,12 @@ function endpoint(v: unknown): EndpointLike {
 
 function endpointPort(v: unknown): EndpointPortLike {
   const p = obj(v) ?? {};
-  return defined({ name: str(p.name), port: num(p.port), protocol: str(p.protocol) });
+  return ({ name: str(p.name), port: num(p.port), protocol: str(p.protocol) });
 }
 
 export function slimEndpointSlice(v: unknown): EndpointSliceLike {
   const o = obj(v) ?? {};
-  return defined({
+  return ({
     metadata: meta(o.metadata),
     addressType: str(o.addressType) ?? '',
     endpoints: Array.isArray(o.endpoints) ? o.endpoints.map(endpoint) : undefined,
@@ -124,10 +122,10 @@ export function slimNode(v: unknown): NodeLike {
   const o = obj(v) ?? {};
   const spec = obj(o.spec);
   const status = obj(o.status);
-  return defined({
-    metadata: meta(o.metadata),
+  return ({
+    metadata: nodeMeta(o.metadata),
     spec: spec
-      ? defined({
+      ? ({
           podCIDRs: strings(spec.podCIDRs),
           taints: Array.isArray(spec.taints)
             ? spec.taints.map((t) => ({ key: str(obj(t)?.key) ?? '', effect: str(obj(t)?.effect) ?? '' }))
@@ -135,7 +133,7 @@ export function slimNode(v: unknown): NodeLike {
         })
       : undefined,
     status: status
-      ? defined({
+      ? ({
           addresses: Array.isArray(status.addresses)
             ? status.addresses.map((a) => ({ type: str(obj(a)?.type) ?? '', address: str(obj(a)?.address) ?? '' }))
             : undefined,
