@@ -301,7 +301,7 @@ async function childProxy(shape: Shape): Promise<ProxyResult> {
     const rssAfterColdMiB = rssMiB(pid);
     const heapAfterColdMiB = metricSum(await metrics(), 'nodejs_heap_size_used_bytes') / 2 ** 20;
     // KIPVS_BENCH_HEAP_SIGNAL: a signal the proxy was told to write a heap snapshot on
-    // (KIPVS_BENCH_NODE_FLAGS=--heapsnapshot-signal=SIGUSR2), sent once after the cold sync
+    // (KIPVS_BENCH_NODE_FLAGS=--heapsnapshot-signal=SIGUSR2), after the cold sync and after the events
     const heapSignal = process.env.KIPVS_BENCH_HEAP_SIGNAL;
     if (heapSignal !== undefined && heapSignal !== '') {
       p.child.kill(heapSignal as NodeJS.Signals);
@@ -352,6 +352,10 @@ async function childProxy(shape: Shape): Promise<ProxyResult> {
     // RSS once the storm is over and V8 has had time to give back what it no longer uses: a leak stays
     await sleep(RSS_SETTLE_MS);
     const rssAfterEventsMiB = rssMiB(pid);
+    if (heapSignal !== undefined && heapSignal !== '') {
+      p.child.kill(heapSignal as NodeJS.Signals);
+      await sleep(30_000);
+    }
     const heapAfterEventsMiB = metricSum(await metrics(), 'nodejs_heap_size_used_bytes') / 2 ** 20;
     const memoryAfterEvents = memoryBreakdown(await metrics());
     await stopProxy(p);
