@@ -210,7 +210,6 @@ export class ResourceWatch<T extends WatchedObject> {
     try {
       await watchObjects(this.#deps.connection, this.#spec.path, query, signal, (type, object) => {
         if (this.#stopped) return;
-        events++;
         if (type === 'ERROR') {
           const status = object as { code?: unknown; message?: unknown } | null;
           const code = typeof status?.code === 'number' ? status.code : undefined;
@@ -224,7 +223,9 @@ export class ResourceWatch<T extends WatchedObject> {
           });
           return;
         }
-        // the stream delivers: the API server is fine again
+        // the stream delivers: the API server is fine again (an ERROR-only stream does not count:
+        // a server answering every watch with one would otherwise be asked again in a tight loop)
+        events++;
         this.#backoff.reset();
         this.#onEvent(type, object);
       });
