@@ -1,6 +1,7 @@
 // Pure encode/decode of IPVS generic netlink messages to and from the model's VirtualServer and
 // RealServer. Identity/settings and observed counters are decoded into separate fields.
 import ipaddr from 'ipaddr.js';
+import { ipv4Octets } from '../model/index.js';
 import type {
   ForwardMethod,
   IpFamily,
@@ -13,11 +14,7 @@ import type {
 } from '../model/index.js';
 import type { IpvsTimeouts } from '../kernel/index.js';
 import {
-  attr,
-  attrBe16,
-  attrNested,
-  attrString,
-  attrU16,
+  AttrWriter,
   attrU32,
   decodeAttrs,
   readBe16,
@@ -63,6 +60,10 @@ function familyOfAf(af: number): IpFamily {
 
 /** Raw network-order bytes of an address of the given family (4 or 16 bytes). */
 export function addressBytes(family: IpFamily, address: string): Buffer {
+  if (family === 4) {
+    const octets = ipv4Octets(address);
+    if (octets !== undefined) return Buffer.from(octets);
+  }
   const parsed = ipaddr.parse(address);
   const want = family === 4 ? 'ipv4' : 'ipv6';
   if (parsed.kind() !== want) throw new RangeError(`address ${address} is not IPv${family}`);
@@ -88,75 +89,103 @@ function forwardOfNumber(n: number): ForwardMethod {
 }
 
 /** The attributes that identify a virtual server: AF plus FWMARK, or PROTOCOL+ADDR+PORT. */
-function virtualServerKeyAttrs(vs: VirtualServer): Buffer[] {
-  const out = [attrU16(SvcAttr.af, afOf(vs.family))];
-  if (vs.fwmark !== 0) {
-    out.push(attrU32(SvcAttr.fwmark, vs.fwmark));
+function writeVirtualServerKey(w: AttrWriter, vs: VirtualServer, address: Buffer | undefined): void {
+  w.u16(SvcAttr.af, afOf(vs.family));
+  if (address === undefined) {
+    w.u32(SvcAttr.fwmark, vs.fwmark);
   } else {
-    out.push(attrU16(SvcAttr.protocol, PROTOCOL_NUMBERS[vs.protocol]));
-    out.push(attr(SvcAttr.addr, addressBytes(vs.family, vs.address)));
-    out.push(attrBe16(SvcAttr.port, vs.port));
+    w.u16(SvcAttr.protocol, PROTOCOL_NUMBERS[vs.protocol]);
+    w.bytes(SvcAttr.addr, address);
+    w.be16(SvcAttr.port, vs.port);
   }
-  return out;
 }
 
-/** IPVS_CMD_ATTR_SERVICE: the key only (`full` false) or every setting NEW/SET_SERVICE requires. */
-export function encodeServiceAttr(vs: VirtualServer, full: boolean): Buffer {
-  const children = virtualServerKeyAttrs(vs);
+/** The address bytes a virtual server's key carries (undefined for fwmark ones); throws RangeError first. */
+function serviceAddress(vs: VirtualServer): Buffer | undefined {
+  return vs.fwmark !== 0 ? undefined : addressBytes(vs.family, vs.address);
+}
+
+function writeServiceAttr(w: AttrWriter, vs: VirtualServer, address: Buffer | undefined, full: boolean): void {
+  const mark = w.begin(IpvsCmdAttr.service);
+  writeVirtualServerKey(w, vs, address);
   if (full) {
-    children.push(attrString(SvcAttr.schedName, vs.scheduler));
-    if (vs.persistenceEngine !== undefined && vs.persistenceEngine !== '') children.push(attrString(SvcAttr.peName, vs.persistenceEngine));
+    w.string(SvcAttr.schedName, vs.scheduler);
+    if (vs.persistenceEngine !== undefined && vs.persistenceEngine !== '') w.string(SvcAttr.peName, vs.persistenceEngine);
     const flags = Buffer.alloc(8);
     flags.writeUInt32LE((vs.flags & ~SVC_F_HASHED) >>> 0, 0);
     // full mask, as ipvsadm sends: the flags given replace the old ones (the kernel re-adds HASHED)
     flags.writeUInt32LE(0xffffffff, 4);
-    children.push(attr(SvcAttr.flags, flags));
-    children.push(attrU32(SvcAttr.timeout, vs.timeout));
-    children.push(vs.family === 4 ? attrU32BeBits(SvcAttr.netmask, vs.netmask) : attrU32(SvcAttr.netmask, vs.netmask));
+    w.bytes(SvcAttr.flags, flags);
+    w.u32(SvcAttr.timeout, vs.timeout);
+    // IPv4 netmask: the model keeps the mask bits as a number; the kernel reads it as a be32 mask
+    if (vs.family === 4) w.be32(SvcAttr.netmask, vs.netmask);
+    else w.u32(SvcAttr.netmask, vs.netmask);
   }
-  return attrNested(IpvsCmdAttr.service, children);
+  w.end(mark);
 }
 
-/** IPv4 netmask: the model keeps the mask bits as a number; the kernel reads it as a be32 mask. */
-function attrU32BeBits(type: number, mask: number): Buffer {
-  const b = Buffer.alloc(4);
-  b.writeUInt32BE(mask >>> 0, 0);
-  return attr(type, b);
+function writeDestAttr(w: AttrWriter, rs: RealServer, address: Buffer, virtualFamily: IpFamily, full: boolean): void {
+  const mark = w.begin(IpvsCmdAttr.dest);
+  w.bytes(DestAttr.addr, address);
+  w.be16(DestAttr.port, rs.port);
+  if (full) {
+    w.u32(DestAttr.fwdMethod, FORWARD_METHOD_NUMBERS[rs.forward]);
+    w.u32(DestAttr.weight, rs.weight);
+    w.u32(DestAttr.upperThreshold, rs.upperThreshold);
+    w.u32(DestAttr.lowerThreshold, rs.lowerThreshold);
+  }
+  // only a tunnel may cross families; say so explicitly then, else let the service's AF apply
+  if (rs.family !== virtualFamily) w.u16(DestAttr.addrFamily, afOf(rs.family));
+  w.end(mark);
+}
+
+/** IPVS_CMD_ATTR_SERVICE: the key only (`full` false) or every setting NEW/SET_SERVICE requires. */
+export function encodeServiceAttr(vs: VirtualServer, full: boolean): Buffer {
+  const address = serviceAddress(vs);
+  const w = new AttrWriter();
+  writeServiceAttr(w, vs, address, full);
+  return w.finish();
 }
 
 /** IPVS_CMD_ATTR_DEST: ADDR+PORT only (`full` false) or every setting NEW/SET_DEST requires. */
 export function encodeDestAttr(rs: RealServer, virtualFamily: IpFamily, full: boolean): Buffer {
-  const children = [attr(DestAttr.addr, addressBytes(rs.family, rs.address)), attrBe16(DestAttr.port, rs.port)];
-  if (full) {
-    children.push(attrU32(DestAttr.fwdMethod, FORWARD_METHOD_NUMBERS[rs.forward]));
-    children.push(attrU32(DestAttr.weight, rs.weight));
-    children.push(attrU32(DestAttr.upperThreshold, rs.upperThreshold));
-    children.push(attrU32(DestAttr.lowerThreshold, rs.lowerThreshold));
-  }
-  // only a tunnel may cross families; say so explicitly then, else let the service's AF apply
-  if (rs.family !== virtualFamily) children.push(attrU16(DestAttr.addrFamily, afOf(rs.family)));
-  return attrNested(IpvsCmdAttr.dest, children);
+  const address = addressBytes(rs.family, rs.address);
+  const w = new AttrWriter();
+  writeDestAttr(w, rs, address, virtualFamily, full);
+  return w.finish();
+}
+
+/** A whole IPVS genl payload (header, service, optional dest) written once. */
+function ipvsMessage(familyId: number, cmd: number, vs: VirtualServer, fullService: boolean, rs?: { server: RealServer; full: boolean }): NetlinkMessage {
+  // every throw (bad address) happens before the writer takes the scratch buffer
+  const vsAddress = serviceAddress(vs);
+  const rsAddress = rs === undefined ? undefined : addressBytes(rs.server.family, rs.server.address);
+  const w = new AttrWriter();
+  w.raw([cmd, IPVS_GENL_VERSION, 0, 0]);
+  writeServiceAttr(w, vs, vsAddress, fullService);
+  if (rs !== undefined && rsAddress !== undefined) writeDestAttr(w, rs.server, rsAddress, vs.family, rs.full);
+  return { type: familyId, flags: 0, payload: w.finish() };
 }
 
 // ---- whole messages -------------------------------------------------------------------------
 
 export function newServiceMessage(familyId: number, vs: VirtualServer): NetlinkMessage {
-  return genlMessage(familyId, IpvsCmd.newService, IPVS_GENL_VERSION, [encodeServiceAttr(vs, true)]);
+  return ipvsMessage(familyId, IpvsCmd.newService, vs, true);
 }
 export function setServiceMessage(familyId: number, vs: VirtualServer): NetlinkMessage {
-  return genlMessage(familyId, IpvsCmd.setService, IPVS_GENL_VERSION, [encodeServiceAttr(vs, true)]);
+  return ipvsMessage(familyId, IpvsCmd.setService, vs, true);
 }
 export function delServiceMessage(familyId: number, vs: VirtualServer): NetlinkMessage {
-  return genlMessage(familyId, IpvsCmd.delService, IPVS_GENL_VERSION, [encodeServiceAttr(vs, false)]);
+  return ipvsMessage(familyId, IpvsCmd.delService, vs, false);
 }
 export function newDestMessage(familyId: number, vs: VirtualServer, rs: RealServer): NetlinkMessage {
-  return genlMessage(familyId, IpvsCmd.newDest, IPVS_GENL_VERSION, [encodeServiceAttr(vs, false), encodeDestAttr(rs, vs.family, true)]);
+  return ipvsMessage(familyId, IpvsCmd.newDest, vs, false, { server: rs, full: true });
 }
 export function setDestMessage(familyId: number, vs: VirtualServer, rs: RealServer): NetlinkMessage {
-  return genlMessage(familyId, IpvsCmd.setDest, IPVS_GENL_VERSION, [encodeServiceAttr(vs, false), encodeDestAttr(rs, vs.family, true)]);
+  return ipvsMessage(familyId, IpvsCmd.setDest, vs, false, { server: rs, full: true });
 }
 export function delDestMessage(familyId: number, vs: VirtualServer, rs: RealServer): NetlinkMessage {
-  return genlMessage(familyId, IpvsCmd.delDest, IPVS_GENL_VERSION, [encodeServiceAttr(vs, false), encodeDestAttr(rs, vs.family, false)]);
+  return ipvsMessage(familyId, IpvsCmd.delDest, vs, false, { server: rs, full: false });
 }
 /** GET_SERVICE as a dump (the transport adds NLM_F_DUMP): every virtual server. */
 export function getServicesMessage(familyId: number): NetlinkMessage {

@@ -1,6 +1,7 @@
 // rtnetlink messages for links and addresses: pure encoders and decoders, no I/O.
 // Bodies only (ifinfomsg/ifaddrmsg + attributes); the transport adds the 16-byte nlmsghdr.
 import ipaddr from 'ipaddr.js';
+import { ipv4Octets } from '../model/index.js';
 
 export const RtmType = {
   newLink: 16,
@@ -146,6 +147,8 @@ export interface AddressSpec {
 /** Address text → raw bytes, or undefined when the text is not a plain address of that family. */
 export function addressBytes(family: 4 | 6, text: string): Buffer | undefined {
   if (family === 4) {
+    const octets = ipv4Octets(text);
+    if (octets !== undefined) return Buffer.from(octets);
     if (!ipaddr.IPv4.isValidFourPartDecimal(text)) return undefined;
     return Buffer.from(ipaddr.IPv4.parse(text).toByteArray());
   }

@@ -2,3 +2,4 @@
 // No I/O and no dependencies beyond the language; every other folder may import it.
 export * from './ipvs.js';
 export * from './kube.js';
+export * from './ipv4.js';

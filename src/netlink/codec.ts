@@ -233,3 +233,127 @@ export function readString(v: Buffer): string {
   const nul = v.indexOf(0);
   return v.subarray(0, nul === -1 ? v.length : nul).toString('utf8');
 }
+
+// ---- writing many attributes into one buffer -----------------------------------------------
+
+/**
+ * Writes attributes (nested ones included) into one scratch buffer and copies the result out once:
+ * the per-attribute helpers above allocate two or three Buffers each, which at 60,000 messages per
+ * sync was most of the encoding time. Produces the same bytes as attr()/attrNested().
+ */
+export class AttrWriter {
+  static #scratch = Buffer.allocUnsafe(64 * 1024);
+  static #scratchBusy = false;
+  #buf: Buffer;
+  #off = 0;
+  #shared = false;
+
+  /** Do everything that can throw before: a writer left unfinished keeps the shared scratch busy (correct, slower). */
+  constructor() {
+    if (AttrWriter.#scratchBusy) {
+      this.#buf = Buffer.allocUnsafe(512);
+    } else {
+      AttrWriter.#scratchBusy = true;
+      this.#shared = true;
+      this.#buf = AttrWriter.#scratch;
+    }
+  }
+
+  #room(n: number): number {
+    const at = this.#off;
+    if (at + n > this.#buf.length) {
+      const bigger = Buffer.allocUnsafe(Math.max(this.#buf.length * 2, at + n));
+      this.#buf.copy(bigger, 0, 0, at);
+      if (this.#shared) AttrWriter.#scratchBusy = false;
+      this.#shared = false;
+      this.#buf = bigger;
+    }
+    this.#off = at + n;
+    return at;
+  }
+
+  /** raw bytes (e.g. a fixed header before the attributes), padded to 4 */
+  raw(bytes: Buffer | readonly number[]): this {
+    const at = this.#room(align4(bytes.length));
+    for (let i = 0; i < bytes.length; i++) this.#buf[at + i] = bytes[i] ?? 0;
+    this.#buf.fill(0, at + bytes.length, this.#off);
+    return this;
+  }
+
+  bytes(type: number, value: Buffer | readonly number[]): this {
+    const length = NLA_HDRLEN + value.length;
+    if (length > 0xffff) throw new RangeError(`attribute ${type} too long (${length} bytes)`);
+    const at = this.#room(align4(length));
+    this.#buf.writeUInt16LE(length, at);
+    this.#buf.writeUInt16LE(type, at + 2);
+    for (let i = 0; i < value.length; i++) this.#buf[at + NLA_HDRLEN + i] = value[i] ?? 0;
+    this.#buf.fill(0, at + length, this.#off);
+    return this;
+  }
+
+  u16(type: number, v: number): this {
+    const at = this.#room(8);
+    this.#buf.writeUInt32LE(6 | (type << 16), at);
+    this.#buf.writeUInt16LE(v, at + 4);
+    this.#buf.writeUInt16LE(0, at + 6);
+    return this;
+  }
+
+  be16(type: number, v: number): this {
+    const at = this.#room(8);
+    this.#buf.writeUInt32LE(6 | (type << 16), at);
+    this.#buf.writeUInt16BE(v, at + 4);
+    this.#buf.writeUInt16LE(0, at + 6);
+    return this;
+  }
+
+  u32(type: number, v: number): this {
+    const at = this.#room(8);
+    this.#buf.writeUInt32LE((8 | (type << 16)) >>> 0, at);
+    this.#buf.writeUInt32LE(v >>> 0, at + 4);
+    return this;
+  }
+
+  be32(type: number, v: number): this {
+    const at = this.#room(8);
+    this.#buf.writeUInt32LE((8 | (type << 16)) >>> 0, at);
+    this.#buf.writeUInt32BE(v >>> 0, at + 4);
+    return this;
+  }
+
+  /** a NUL-terminated string attribute */
+  string(type: number, s: string): this {
+    const n = Buffer.byteLength(s, 'utf8');
+    const length = NLA_HDRLEN + n + 1;
+    if (length > 0xffff) throw new RangeError(`attribute ${type} too long (${length} bytes)`);
+    const at = this.#room(align4(length));
+    this.#buf.writeUInt16LE(length, at);
+    this.#buf.writeUInt16LE(type, at + 2);
+    this.#buf.write(s, at + NLA_HDRLEN, 'utf8');
+    this.#buf.fill(0, at + NLA_HDRLEN + n, this.#off);
+    return this;
+  }
+
+  /** opens a nested attribute; close it with end(mark) */
+  begin(type: number): number {
+    const at = this.#room(NLA_HDRLEN);
+    this.#buf.writeUInt16LE(type, at + 2);
+    return at;
+  }
+
+  end(mark: number): this {
+    const length = this.#off - mark;
+    if (length > 0xffff) throw new RangeError(`nested attribute too long (${length} bytes)`);
+    this.#buf.writeUInt16LE(length, mark);
+    return this;
+  }
+
+  /** the bytes written, as a Buffer of their own */
+  finish(): Buffer {
+    const out = Buffer.allocUnsafe(this.#off);
+    this.#buf.copy(out, 0, 0, this.#off);
+    if (this.#shared && this.#buf === AttrWriter.#scratch) AttrWriter.#scratchBusy = false;
+    this.#shared = false;
+    return out;
+  }
+}

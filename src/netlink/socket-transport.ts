@@ -2,7 +2,7 @@
 // one operation in flight at a time (a request, a dump, or one batch chunk), a timeout on each.
 import { KernelError } from '../kernel/errors.js';
 import { planChunks } from './chunking.js';
-import { NlmFlags, NlmsgType, decodeNlmsgError, decodeNlmsgs, encodeNlmsg } from './codec.js';
+import { NLMSG_HDRLEN, NlmFlags, NlmsgType, align4, decodeNlmsgError, decodeNlmsgs, encodeNlmsg } from './codec.js';
 import type { DecodedNlmsg } from './codec.js';
 import type { NetlinkDatagramSocket, SocketError } from './socket.js';
 import type { BatchOutcome, NetlinkMessage, NetlinkReply, NetlinkTransport } from './transport.js';
@@ -207,19 +207,30 @@ export class SocketTransport implements NetlinkTransport {
   /** One sendmsg of messages[start, end): ACK only on the last, errors recorded by seq. */
   private chunkNow(messages: readonly NetlinkMessage[], start: number, end: number, errnos: number[]): Promise<void> {
     const firstSeq = this.seq + 1;
-    const parts: Buffer[] = [];
+    // one datagram written in place (a Buffer per message, then a concat, was a third of the encoding time)
+    let total = 0;
+    for (let i = start; i < end; i++) total += align4(NLMSG_HDRLEN + (messages[i]?.payload.length ?? 0));
+    const datagram = Buffer.alloc(total);
+    let off = 0;
     for (let i = start; i < end; i++) {
       const m = messages[i];
       if (m === undefined) continue;
       const flags = m.flags | NlmFlags.request | (i === end - 1 ? NlmFlags.ack : 0);
-      parts.push(encodeNlmsg(m.type, flags, this.nextSeq(), 0, m.payload));
+      const length = NLMSG_HDRLEN + m.payload.length;
+      datagram.writeUInt32LE(length, off);
+      datagram.writeUInt16LE(m.type, off + 4);
+      datagram.writeUInt16LE(flags, off + 6);
+      datagram.writeUInt32LE(this.nextSeq(), off + 8);
+      datagram.writeUInt32LE(0, off + 12);
+      m.payload.copy(datagram, off + NLMSG_HDRLEN);
+      off += align4(length);
     }
     const lastSeq = this.seq;
     const indexOf = (seq: number): number => {
       const offset = (seq - firstSeq) >>> 0;
       return offset < end - start ? start + offset : -1;
     };
-    return this.exchange<undefined>(Buffer.concat(parts), 'batch', `messages ${start}..${end - 1}`, (msg, done) => {
+    return this.exchange<undefined>(datagram.subarray(0, off), 'batch', `messages ${start}..${end - 1}`, (msg, done) => {
       if (msg.header.type !== NlmsgType.error) return;
       const index = indexOf(msg.header.seq);
       if (index < 0) return;

@@ -63,9 +63,18 @@ export interface Clock {
 export const systemClock: Clock = {
   now: () => Date.now(),
   setTimeout: (callback, ms) => {
+    // due now (a change with --ipvs-min-sync-period=0): the next loop turn, not setTimeout's 1 ms minimum
+    if (ms <= 0) {
+      const i = setImmediate(callback);
+      i.unref(); // the watch connections keep the process alive, not our timers
+      return { immediate: i };
+    }
     const t = setTimeout(callback, ms);
-    t.unref(); // the watch connections keep the process alive, not our timers
+    t.unref();
     return t;
   },
-  clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+  clearTimeout: (handle) => {
+    if (handle !== null && typeof handle === 'object' && 'immediate' in handle) clearImmediate((handle as { immediate: NodeJS.Immediate }).immediate);
+    else clearTimeout(handle as ReturnType<typeof setTimeout>);
+  },
 };
