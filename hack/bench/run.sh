@@ -5,5 +5,5 @@
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$root"
-bash hack/with-node.sh tsc -p tsconfig.json
+bash hack/setup.sh
 exec bash hack/kernel-run.sh -- bash hack/with-node.sh node dist/hack/bench/proxy.js "$@"
