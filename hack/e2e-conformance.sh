@@ -39,17 +39,7 @@ if [ ! -x "$E2E_TEST" ] || [ ! -x "$GINKGO" ]; then
 fi
 
 # --- cluster -----------------------------------------------------------------------------------
-created=0
-on_exit() {
-  local rc=$?
-  collect_artifacts
-  if [ "$created" = 1 ] && [ "$KIPVS_E2E_KEEP" != 1 ]; then
-    kind delete cluster --name "$KIND_CLUSTER_NAME" >/dev/null 2>&1 || true
-  fi
-  if [ "$rc" = 0 ]; then log "PASS"; else log "FAIL (exit $rc); JUnit and logs in $ARTIFACTS"; fi
-  exit "$rc"
-}
-trap on_exit EXIT
+trap_exit_report 'JUnit and logs'
 if ! cluster_exists; then
   created=1
   KIPVS_E2E_KEEP=1 KIPVS_E2E_SMOKE=0 bash hack/e2e-kind.sh

@@ -26,18 +26,7 @@ WAIT=${KIPVS_E2E_TIMEOUT:-180s}
 
 need docker kind kubectl
 mkdir -p "$ARTIFACTS"
-created=0
-
-on_exit() {
-  local rc=$?
-  collect_artifacts
-  if [ "$created" = 1 ] && [ "$KIPVS_E2E_KEEP" != 1 ]; then
-    kind delete cluster --name "$KIND_CLUSTER_NAME" >/dev/null 2>&1 || true
-  fi
-  if [ "$rc" = 0 ]; then log "PASS"; else log "FAIL (exit $rc); logs and dumps in $ARTIFACTS"; fi
-  exit "$rc"
-}
-trap on_exit EXIT
+trap_exit_report 'logs and dumps'
 
 # --- 1-2: kernel modules and cluster -------------------------------------------------------------
 load_host_modules

@@ -103,3 +103,21 @@ collect_artifacts() {
   done
   kind export logs --name "$KIND_CLUSTER_NAME" "$dir/kind-logs" >/dev/null 2>&1 || true
 }
+
+# On exit: collect artifacts, delete the cluster if this script created it (created=1) unless
+# KIPVS_E2E_KEEP=1, and say PASS or FAIL with where to look ($1).
+created=0
+trap_exit_report() {
+  local where=$1
+  # shellcheck disable=SC2317  # called through the EXIT trap
+  on_exit() {
+    local rc=$?
+    collect_artifacts
+    if [ "$created" = 1 ] && [ "$KIPVS_E2E_KEEP" != 1 ]; then
+      kind delete cluster --name "$KIND_CLUSTER_NAME" >/dev/null 2>&1 || true
+    fi
+    if [ "$rc" = 0 ]; then log "PASS"; else log "FAIL (exit $rc); $where in $ARTIFACTS"; fi
+    exit "$rc"
+  }
+  trap on_exit EXIT
+}
