@@ -23,6 +23,7 @@ import {
 import { DEFAULT_LINK_NAME, Reconciler, cleanupOwnedState, type ReconcilerMetrics } from '../proxier/index.js';
 import { applyIpvsSysctls, checkBridgeNfCallIptables } from '../sysctl/index.js';
 import { loggingIpvsKernel, loggingLinkKernel } from './kernel-logging.js';
+import { Reopener, reopeningIpvsKernel, reopeningLinkKernel } from './reopening.js';
 
 export interface CommandResult {
   readonly exitCode: number;
@@ -89,7 +90,9 @@ async function openKernels(log: Logger): Promise<Kernels | undefined> {
     return undefined;
   }
   try {
-    return { ipvs: loggingIpvsKernel(ipvs, log), link: loggingLinkKernel(openNetlinkLinkKernel(), log) };
+    const ipvsPort = reopeningIpvsKernel(new Reopener<IpvsKernel>('IPVS', () => openIpvsKernel(), log, ipvs));
+    const linkPort = reopeningLinkKernel(new Reopener<LinkKernel>('rtnetlink', () => Promise.resolve(openNetlinkLinkKernel()), log, openNetlinkLinkKernel()));
+    return { ipvs: loggingIpvsKernel(ipvsPort, log), link: loggingLinkKernel(linkPort, log) };
   } catch (e) {
     ipvs.close();
     log.error('could not open the rtnetlink interface', { error: e });

@@ -11,7 +11,12 @@ export function errnoName(errno: number): string {
   return errnoNames.get(errno) ?? `E${errno}`;
 }
 
-export type KernelErrorCode = 'KIPVS_KERNEL_ERRNO' | 'KIPVS_KERNEL_TIMEOUT' | 'KIPVS_KERNEL_UNAVAILABLE' | 'KIPVS_KERNEL_PROTOCOL';
+/**
+ * ERRNO: the kernel answered this operation with an errno. TIMEOUT: no answer in time. UNAVAILABLE:
+ * the facility is missing. PROTOCOL: an answer we could not read. SOCKET: the netlink socket failed
+ * or was closed; nothing more goes through it, a new one must be opened.
+ */
+export type KernelErrorCode = 'KIPVS_KERNEL_ERRNO' | 'KIPVS_KERNEL_TIMEOUT' | 'KIPVS_KERNEL_UNAVAILABLE' | 'KIPVS_KERNEL_PROTOCOL' | 'KIPVS_KERNEL_SOCKET';
 
 export class KernelError extends Error {
   override readonly name: string = 'KernelError';

@@ -92,7 +92,7 @@ export class SocketTransport implements NetlinkTransport {
 
   private closedError(operation: string, key: string): KernelError {
     const what = key === '' ? operation : `${operation} ${key}`;
-    return new KernelError('KIPVS_KERNEL_PROTOCOL', 0, operation, key, `${what}: ${this.closedReason ?? 'closed'}`);
+    return new KernelError('KIPVS_KERNEL_SOCKET', 0, operation, key, `${what}: ${this.closedReason ?? 'closed'}`);
   }
 
   private nextSeq(): number {
@@ -275,5 +275,6 @@ function toReply(msg: DecodedNlmsg): NetlinkReply {
 
 function socketKernelError(error: SocketError, operation: string, key: string): KernelError {
   const errno = typeof error.errno === 'number' ? Math.abs(error.errno) : 0;
-  return new KernelError(errno ? 'KIPVS_KERNEL_ERRNO' : 'KIPVS_KERNEL_PROTOCOL', errno, operation, key, `${operation} ${key}: ${error.message}`, { cause: error });
+  // the socket is gone after this, whatever the errno: callers must open a new one
+  return new KernelError('KIPVS_KERNEL_SOCKET', errno, operation, key, `${operation} ${key}: ${error.message}`, { cause: error });
 }
