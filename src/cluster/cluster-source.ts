@@ -1,18 +1,10 @@
 // The cluster adapter: Services, EndpointSlices and this node's Node from the API server, told to
 // a ClusterObjectHandler as keyed changes, with `synced()` once both initial lists are in.
-import {
-  CoreV1Api,
-  DiscoveryV1Api,
-  Observable,
-  type ConfigurationOptions,
-  type KubeConfig,
-  type V1EndpointSlice,
-  type V1Node,
-  type V1Service,
-} from '@kubernetes/client-node';
+import type { KubeConfig, V1EndpointSlice, V1Node, V1Service } from '@kubernetes/client-node';
 import type { ClusterObjectHandler } from '../model/kube.js';
 import type { BackoffOptions } from './backoff.js';
 import { loadKubeConfig, type ConnectionOptions } from './kubeconfig.js';
+import { listRaw } from './raw-list.js';
 import { ResourceWatch, describeError, type ClusterLogger, type ClusterMetrics, type WatchedResource } from './resource-watch.js';
 import { isServedByUs, serviceLabelSelector } from './selection.js';
 
@@ -34,22 +26,6 @@ export interface ClusterSourceOptions extends ConnectionOptions {
 const silentLogger: ClusterLogger = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
 const noMetrics: ClusterMetrics = { countError: () => {} };
 
-/** Request options that tie a generated-client request to an AbortSignal. */
-function abortableBy(signal: AbortSignal): ConfigurationOptions {
-  return {
-    middleware: [
-      {
-        pre: (request) => {
-          request.setSignal(signal);
-          return new Observable(Promise.resolve(request));
-        },
-        post: (response) => new Observable(Promise.resolve(response)),
-      },
-    ],
-    middlewareMergeStrategy: 'append',
-  };
-}
-
 function namespacedKey(object: { metadata?: { namespace?: string | undefined; name?: string | undefined } | undefined }): string {
   return `${object.metadata?.namespace ?? ''}/${object.metadata?.name ?? ''}`;
 }
@@ -69,8 +45,6 @@ export class ClusterSource {
     const metrics = options.metrics ?? noMetrics;
     const config = options.kubeConfig ?? loadKubeConfig(options);
     const deps = { logger: this.#logger, metrics, backoff: options.backoff, listTimeoutMs: options.listTimeoutMs };
-    const core = config.makeApiClient(CoreV1Api);
-    const discovery = config.makeApiClient(DiscoveryV1Api);
     const proxyName = options.proxyName;
     const labelSelector = serviceLabelSelector(proxyName);
 
@@ -79,7 +53,7 @@ export class ClusterSource {
       {
         resource: 'services',
         path: '/api/v1/services',
-        list: (signal) => core.listServiceForAllNamespaces({ labelSelector }, abortableBy(signal)),
+        list: (signal) => listRaw<V1Service>(config, '/api/v1/services', { labelSelector }, signal),
         labelSelector,
         keyOf: namespacedKey,
         accepts: (s) => isServedByUs(s.metadata?.labels, proxyName),
@@ -95,7 +69,7 @@ export class ClusterSource {
       {
         resource: 'endpointslices',
         path: '/apis/discovery.k8s.io/v1/endpointslices',
-        list: (signal) => discovery.listEndpointSliceForAllNamespaces({ labelSelector }, abortableBy(signal)),
+        list: (signal) => listRaw<V1EndpointSlice>(config, '/apis/discovery.k8s.io/v1/endpointslices', { labelSelector }, signal),
         labelSelector,
         keyOf: namespacedKey,
         accepts: (s) => isServedByUs(s.metadata?.labels, proxyName),
@@ -113,7 +87,7 @@ export class ClusterSource {
         {
           resource: 'node',
           path: '/api/v1/nodes',
-          list: (signal) => core.listNode({ fieldSelector }, abortableBy(signal)),
+          list: (signal) => listRaw<V1Node>(config, '/api/v1/nodes', { fieldSelector }, signal),
           fieldSelector,
           keyOf: (n) => n.metadata?.name ?? '',
           accepts: (n) => n.metadata?.name === nodeName,

@@ -112,9 +112,8 @@ class GuardedWatch extends Watch {
 }
 
 /**
- * Lists come through client-node's deserialiser (metadata timestamps become Dates); watch events
- * are raw JSON (strings). Make the metadata timestamps Dates in both, as ObjectMetaLike says.
- * Other date fields (status conditions, managedFields) stay strings in watch events.
+ * Lists and watch events arrive as raw JSON (strings for dates). Make the metadata timestamps Dates,
+ * as ObjectMetaLike says; other date fields (status conditions, managedFields) stay strings.
  */
 function withMetadataDates(object: unknown): unknown {
   const metadata = (object as { metadata?: Record<string, unknown> } | null)?.metadata;
@@ -247,6 +246,7 @@ export class ResourceWatch<T extends KubernetesObject> {
     this.#phase = 'list';
     const signal = AbortSignal.any([this.#running.signal, AbortSignal.timeout(this.#deps.listTimeoutMs ?? DEFAULT_LIST_TIMEOUT_MS)]);
     const list = await this.#spec.list(signal);
+    for (const item of list.items) withMetadataDates(item);
     // ListWatch goes on to watch after the list even if stop() came meanwhile
     if (this.#stopped) throw new StoppedError();
     this.#phase = 'watch';
