@@ -36,6 +36,10 @@ export async function runCommand(argv: readonly string[]): Promise<CommandResult
     process.stdout.write(parsed.text.endsWith('\n') ? parsed.text : `${parsed.text}\n`);
     return { exitCode: 0 };
   }
+  if (parsed.kind === 'version') {
+    process.stdout.write(`kube-ipvs-proxy ${programVersion()}\n`);
+    return { exitCode: 0 };
+  }
   if (parsed.kind === 'error') {
     process.stderr.write(`kube-ipvs-proxy: invalid configuration:\n${parsed.error.message}\n`);
     return { exitCode: 2 };
@@ -262,6 +266,16 @@ async function serve(config: ProxyConfig, kernels: Kernels, log: Logger): Promis
   await reconciler.stop();
   await Promise.all(servers.map((s) => s.stop()));
   return { exitCode: 0 };
+}
+
+/** The version in the package.json next to dist/ (in a checkout and in the image alike). */
+function programVersion(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version?: unknown };
+    return typeof pkg.version === 'string' ? `v${pkg.version}` : 'unknown';
+  } catch {
+    return 'unknown';
+  }
 }
 
 /** For errors that escape everything else: one line, never a stack dump to operators. */

@@ -6,7 +6,7 @@ import type { RawSettings, SettingKey } from './settings.js';
 
 export interface FlagSpec {
   readonly name: string;
-  readonly setting: SettingKey | 'help';
+  readonly setting: SettingKey | 'help' | 'version';
   readonly kind: 'string' | 'boolean';
   /** shown in --help and docs */
   readonly defaultText: string;
@@ -38,6 +38,7 @@ export const FLAGS: readonly FlagSpec[] = [
   { name: 'v', setting: 'verbosity', kind: 'string', defaultText: '0', help: 'log verbosity 0..10 (2: watch errors, 4: every kernel change, 5+: debug and sync summaries)' },
   { name: 'log-format', setting: 'logFormat', kind: 'string', defaultText: 'json (text on a TTY)', help: 'json or text' },
   { name: 'help', setting: 'help', kind: 'boolean', defaultText: 'false', help: 'print this help and exit' },
+  { name: 'version', setting: 'version', kind: 'boolean', defaultText: 'false', help: 'print the version and exit' },
 ];
 
 /** kube-proxy flags this proxy knows but does not implement: named in the error, not silently dropped. */
@@ -58,6 +59,7 @@ const FALSE_WORDS = new Set(['0', 'f', 'F', 'FALSE', 'false', 'False']);
 export interface FlagReading {
   readonly settings: RawSettings;
   readonly help: boolean;
+  readonly version: boolean;
   /** unknown flags, bad booleans, stray arguments; the settings read are still returned */
   readonly issues: readonly ConfigIssue[];
 }
@@ -109,11 +111,12 @@ export function readFlags(argv: readonly string[]): FlagReading {
       })
       .parseSync();
   } catch (e: unknown) {
-    return { settings: {}, help: false, issues: [...issues, { field: 'argv', message: e instanceof Error ? e.message : String(e) }] };
+    return { settings: {}, help: false, version: false, issues: [...issues, { field: 'argv', message: e instanceof Error ? e.message : String(e) }] };
   }
 
   const settings: Partial<Record<SettingKey, { value: unknown; field: string }>> = {};
   let help = false;
+  let version = false;
   for (const [key, value] of Object.entries(parsed)) {
     if (key === '$0') continue;
     if (key === '_') {
@@ -138,9 +141,13 @@ export function readFlags(argv: readonly string[]): FlagReading {
       help = value === true;
       continue;
     }
+    if (spec.setting === 'version') {
+      version = value === true;
+      continue;
+    }
     settings[spec.setting] = { value, field: spec.name === 'v' ? '-v' : `--${spec.name}` };
   }
-  return { settings, help, issues };
+  return { settings, help, version, issues };
 }
 
 /** The --help text, from the same table the parser uses. */

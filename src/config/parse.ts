@@ -32,6 +32,7 @@ export interface ConfigEnvironment {
 export type ParseResult =
   | { readonly kind: 'config'; readonly config: ProxyConfig; readonly warnings: readonly string[] }
   | { readonly kind: 'help'; readonly text: string }
+  | { readonly kind: 'version' }
   | { readonly kind: 'error'; readonly error: ConfigError };
 
 class Validator {
@@ -202,6 +203,7 @@ function validate(raw: RawSettings, env: ConfigEnvironment, earlier: readonly Co
 export function parseProxyConfig(argv: readonly string[], env: ConfigEnvironment): ParseResult {
   const flags = readFlags(argv);
   if (flags.help && flags.issues.length === 0) return { kind: 'help', text: flagsHelp() };
+  if (flags.version && flags.issues.length === 0) return { kind: 'version' };
 
   let fileSettings: RawSettings = {};
   let warnings: readonly string[] = [];

@@ -290,6 +290,13 @@ winkernel:
     }
   });
 
+  it('answers --version, and lists it in --help', () => {
+    expect(parseProxyConfig(['--version'], envWith()).kind).to.equal('version');
+    const help = parseProxyConfig(['--help'], envWith());
+    expect(help.kind === 'help' && help.text).to.contain('--version');
+    expect(parseProxyConfig(['--version', '--bogus'], envWith()).kind).to.equal('error');
+  });
+
   describe('rejects bad input, naming the flag or field', () => {
     const cases: Array<{ argv: string[]; files?: Record<string, string>; field: string; says: string }> = [
       { argv: ['--ipvs-sync-period=abc'], field: '--ipvs-sync-period', says: '"abc" is not a duration' },
