@@ -2,6 +2,7 @@
 // Bodies only (ifinfomsg/ifaddrmsg + attributes); the transport adds the 16-byte nlmsghdr.
 import ipaddr from 'ipaddr.js';
 import { ipv4Octets } from '../model/index.js';
+import { attr, attrString, attrU32, decodeAttrs, readString } from '../netlink/codec.js';
 
 export const RtmType = {
   newLink: 16,
@@ -11,9 +12,6 @@ export const RtmType = {
   delAddr: 21,
   getAddr: 22,
 } as const;
-
-/** NLM_F_* bits a link/address client passes to the transport (REQUEST/ACK are the transport's). */
-export const NlmFlags = { replace: 0x100, excl: 0x200, create: 0x400 } as const;
 
 export const AF_INET = 2;
 export const AF_INET6 = 10;
@@ -28,7 +26,6 @@ const IFA_FLAGS = 8;
 /** skip duplicate address detection so an IPv6 VIP is usable at once, never "tentative" */
 export const IFA_F_NODAD = 0x2;
 export const IFA_F_TENTATIVE = 0x40;
-const NLA_TYPE_MASK = 0x3fff; // strips NLA_F_NESTED / NLA_F_NET_BYTEORDER
 
 const IFINFOMSG_LEN = 16;
 const IFADDRMSG_LEN = 8;
@@ -40,44 +37,13 @@ export class RtnetlinkDecodeError extends Error {
 
 // ---- attributes ---------------------------------------------------------------------------
 
-const align4 = (n: number): number => (n + 3) & ~3;
-
-function attr(type: number, payload: Buffer): Buffer {
-  const len = 4 + payload.length;
-  const out = Buffer.alloc(align4(len));
-  out.writeUInt16LE(len, 0);
-  out.writeUInt16LE(type, 2);
-  payload.copy(out, 4);
-  return out;
-}
-
-function stringAttr(type: number, value: string): Buffer {
-  return attr(type, Buffer.from(`${value}\0`, 'utf8'));
-}
-
-function u32Attr(type: number, value: number): Buffer {
-  const b = Buffer.alloc(4);
-  b.writeUInt32LE(value >>> 0, 0);
-  return attr(type, b);
-}
-
 /** Attributes of a buffer region, by type (NLA flag bits stripped); the last one of a type wins. */
 export function parseAttributes(buf: Buffer, start = 0): Map<number, Buffer> {
-  const out = new Map<number, Buffer>();
-  let off = start;
-  while (off + 4 <= buf.length) {
-    const len = buf.readUInt16LE(off);
-    const type = buf.readUInt16LE(off + 2) & NLA_TYPE_MASK;
-    if (len < 4 || off + len > buf.length) throw new RtnetlinkDecodeError(`attribute at ${off} has bad length ${len}`);
-    out.set(type, buf.subarray(off + 4, off + len));
-    off += align4(len);
+  try {
+    return new Map(decodeAttrs(buf.subarray(start)));
+  } catch (e) {
+    throw new RtnetlinkDecodeError(e instanceof Error ? e.message : String(e));
   }
-  return out;
-}
-
-function cString(b: Buffer): string {
-  const nul = b.indexOf(0);
-  return b.toString('utf8', 0, nul === -1 ? b.length : nul);
 }
 
 // ---- links --------------------------------------------------------------------------------
@@ -100,12 +66,12 @@ function ifinfomsg(index: number, flags = 0, change = 0): Buffer {
 
 /** RTM_NEWLINK body creating a link of `kind` (send with CREATE|EXCL). The link starts DOWN. */
 export function encodeNewLink(name: string, kind: string): Buffer {
-  return Buffer.concat([ifinfomsg(0), stringAttr(IFLA_IFNAME, name), attr(IFLA_LINKINFO, stringAttr(IFLA_INFO_KIND, kind))]);
+  return Buffer.concat([ifinfomsg(0), attrString(IFLA_IFNAME, name), attr(IFLA_LINKINFO, attrString(IFLA_INFO_KIND, kind))]);
 }
 
 /** RTM_GETLINK (doit) or RTM_DELLINK body addressing a link by name (index 0 + IFLA_IFNAME). */
 export function encodeLinkByName(name: string): Buffer {
-  return Buffer.concat([ifinfomsg(0), stringAttr(IFLA_IFNAME, name)]);
+  return Buffer.concat([ifinfomsg(0), attrString(IFLA_IFNAME, name)]);
 }
 
 /** RTM_GETLINK dump request body. */
@@ -133,7 +99,7 @@ export function decodeLink(payload: Buffer): DecodedLink {
   if (nameAttr === undefined) throw new RtnetlinkDecodeError(`link ${index} has no IFLA_IFNAME`);
   const linkinfo = attrs.get(IFLA_LINKINFO);
   const kindAttr = linkinfo === undefined ? undefined : parseAttributes(linkinfo).get(IFLA_INFO_KIND);
-  return { index, name: cString(nameAttr), kind: kindAttr === undefined ? '' : cString(kindAttr), flags, up: (flags & IFF_UP) !== 0 };
+  return { index, name: readString(nameAttr), kind: kindAttr === undefined ? '' : readString(kindAttr), flags, up: (flags & IFF_UP) !== 0 };
 }
 
 // ---- addresses ----------------------------------------------------------------------------
@@ -188,7 +154,7 @@ function addressBody(linkIndex: number, a: AddressSpec, withFlags: boolean): Buf
     parts.push(attr(IFA_LOCAL, bytes), attr(IFA_ADDRESS, bytes));
   } else {
     parts.push(attr(IFA_ADDRESS, bytes));
-    if (withFlags) parts.push(u32Attr(IFA_FLAGS, IFA_F_NODAD));
+    if (withFlags) parts.push(attrU32(IFA_FLAGS, IFA_F_NODAD));
   }
   return Buffer.concat(parts);
 }

@@ -2,10 +2,10 @@
 import { constants as osConstants } from 'node:os';
 import { KernelError, isKernelError } from '../kernel/errors.js';
 import type { AddressOperation, BatchResult, InterfaceAddress, LinkInfo, LinkKernel } from '../kernel/ports.js';
+import { NlmFlags } from '../netlink/codec.js';
 import { NetlinkProtocol, openNetlinkTransport, type OpenTransportOptions } from '../netlink/open.js';
 import type { NetlinkMessage, NetlinkReply, NetlinkTransport } from '../netlink/transport.js';
 import {
-  NlmFlags,
   RtmType,
   RtnetlinkDecodeError,
   decodeAddress,
@@ -21,8 +21,6 @@ import {
 } from './codec.js';
 
 const { ENODEV, EEXIST, EINVAL, EINTR } = osConstants.errno;
-/** NLM_F_DUMP_INTR: the kernel's address list changed during the dump, so the parts may be inconsistent */
-const NLM_F_DUMP_INTR = 0x10;
 const DUMP_ATTEMPTS = 3;
 
 /**
@@ -118,7 +116,7 @@ export class NetlinkLinkKernel implements LinkKernel {
   async listAddresses(linkIndex: number): Promise<InterfaceAddress[]> {
     for (let attempt = 1; ; attempt++) {
       const parts = await this.transport.dump({ type: RtmType.getAddr, flags: 0, payload: encodeAddressDump(0) }, 'link.listAddresses');
-      if (!parts.some((p) => (p.flags & NLM_F_DUMP_INTR) !== 0)) return this.addressesOf(parts, linkIndex);
+      if (!parts.some((p) => (p.flags & NlmFlags.dumpInterrupted) !== 0 /* the list changed during the dump */)) return this.addressesOf(parts, linkIndex);
       // someone changed addresses meanwhile: a diff against a torn list would add or delete wrongly
       if (attempt >= DUMP_ATTEMPTS) {
         throw new KernelError('KIPVS_KERNEL_ERRNO', EINTR, 'link.listAddresses', String(linkIndex), `link.listAddresses: dump interrupted by concurrent changes ${attempt} times`);
