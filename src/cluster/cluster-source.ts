@@ -1,11 +1,11 @@
 // The cluster adapter: Services, EndpointSlices and this node's Node from the API server, told to
 // a ClusterObjectHandler as keyed changes, with `synced()` once both initial lists are in.
-import type { KubeConfig, V1EndpointSlice, V1Node, V1Service } from '@kubernetes/client-node';
-import type { ClusterObjectHandler } from '../model/kube.js';
+import type { KubeConfig } from '@kubernetes/client-node';
+import type { ClusterObjectHandler, EndpointSliceLike, NodeLike, ServiceLike } from '../model/kube.js';
 import type { BackoffOptions } from './backoff.js';
-import { loadKubeConfig, type ConnectionOptions } from './kubeconfig.js';
-import { listRaw } from './raw-list.js';
+import { connectionFromKubeConfig, loadConnection, type ConnectionOptions } from './kubeconfig.js';
 import { ResourceWatch, describeError, type ClusterLogger, type ClusterMetrics, type WatchedResource } from './resource-watch.js';
+import { slimEndpointSlice, slimNode, slimService } from './slim.js';
 import { isServedByUs, serviceLabelSelector } from './selection.js';
 
 export interface ClusterSourceOptions extends ConnectionOptions {
@@ -33,7 +33,7 @@ function namespacedKey(object: { metadata?: { namespace?: string | undefined; na
 export class ClusterSource {
   readonly #handler: ClusterObjectHandler;
   readonly #logger: ClusterLogger;
-  readonly #watches: ResourceWatch<V1Service | V1EndpointSlice | V1Node>[] = [];
+  readonly #watches: Array<{ start(): void; stop(): Promise<void> }> = [];
   readonly #listed = new Set<WatchedResource>();
   #synced = false;
   #started = false;
@@ -43,17 +43,16 @@ export class ClusterSource {
     this.#handler = handler;
     this.#logger = options.logger ?? silentLogger;
     const metrics = options.metrics ?? noMetrics;
-    const config = options.kubeConfig ?? loadKubeConfig(options);
-    const deps = { logger: this.#logger, metrics, backoff: options.backoff, listTimeoutMs: options.listTimeoutMs };
+    const connection = options.kubeConfig ? connectionFromKubeConfig(options.kubeConfig) : loadConnection(options);
+    const deps = { connection, logger: this.#logger, metrics, backoff: options.backoff, listTimeoutMs: options.listTimeoutMs };
     const proxyName = options.proxyName;
     const labelSelector = serviceLabelSelector(proxyName);
 
-    const services = new ResourceWatch<V1Service>(
-      config,
+    const services = new ResourceWatch<ServiceLike>(
       {
         resource: 'services',
         path: '/api/v1/services',
-        list: (signal) => listRaw<V1Service>(config, '/api/v1/services', { labelSelector }, signal),
+        slim: slimService,
         labelSelector,
         keyOf: namespacedKey,
         accepts: (s) => isServedByUs(s.metadata?.labels, proxyName),
@@ -64,12 +63,11 @@ export class ClusterSource {
     );
     // the EndpointSlice controller copies the Service's labels onto its slices, so the same
     // selector drops the slices of headless and foreign Services (kube-proxy does the same)
-    const slices = new ResourceWatch<V1EndpointSlice>(
-      config,
+    const slices = new ResourceWatch<EndpointSliceLike>(
       {
         resource: 'endpointslices',
         path: '/apis/discovery.k8s.io/v1/endpointslices',
-        list: (signal) => listRaw<V1EndpointSlice>(config, '/apis/discovery.k8s.io/v1/endpointslices', { labelSelector }, signal),
+        slim: slimEndpointSlice,
         labelSelector,
         keyOf: namespacedKey,
         accepts: (s) => isServedByUs(s.metadata?.labels, proxyName),
@@ -78,16 +76,15 @@ export class ClusterSource {
       },
       deps,
     );
-    this.#watches.push(services as ResourceWatch<V1Service | V1EndpointSlice | V1Node>, slices as ResourceWatch<V1Service | V1EndpointSlice | V1Node>);
+    this.#watches.push(services, slices);
     if (options.nodeName !== '') {
       const nodeName = options.nodeName;
       const fieldSelector = `metadata.name=${nodeName}`;
-      const node = new ResourceWatch<V1Node>(
-        config,
+      const node = new ResourceWatch<NodeLike>(
         {
           resource: 'node',
           path: '/api/v1/nodes',
-          list: (signal) => listRaw<V1Node>(config, '/api/v1/nodes', { fieldSelector }, signal),
+          slim: slimNode,
           fieldSelector,
           keyOf: (n) => n.metadata?.name ?? '',
           accepts: (n) => n.metadata?.name === nodeName,
@@ -96,7 +93,7 @@ export class ClusterSource {
         },
         deps,
       );
-      this.#watches.push(node as ResourceWatch<V1Service | V1EndpointSlice | V1Node>);
+      this.#watches.push(node);
     }
   }
 

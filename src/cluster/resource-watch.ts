@@ -1,8 +1,10 @@
-// One watched resource (Services, EndpointSlices or our Node) on a client-node ListWatch, made
-// dependable: the informer stops on any error, so it is restarted here with backoff; the last
-// object per key is kept so every (re)list reports only what changed, deletions included.
-import { ListWatch, Watch, type KubeConfig, type KubernetesListObject, type KubernetesObject } from '@kubernetes/client-node';
+// One watched resource (Services, EndpointSlices or our Node) as a list+watch loop of our own,
+// made dependable: on any error it restarts with backoff (resuming the watch from the last
+// resourceVersion, relisting after 410); the last object per key is kept so every (re)list
+// reports only what changed, deletions included. Objects are slimmed before anyone keeps them.
 import { Backoff, type BackoffOptions } from './backoff.js';
+import { ApiStatusError, listObjects, watchObjects } from './api-client.js';
+import type { ApiConnection } from './kubeconfig.js';
 
 export type WatchedResource = 'services' | 'endpointslices' | 'node';
 
@@ -25,14 +27,20 @@ export interface ClusterMetrics {
   countRelist?(resource: WatchedResource): void;
 }
 
-export interface ResourceWatchSpec<T extends KubernetesObject> {
+
+/** What the cluster adapter keeps of an object: metadata with a name and a resourceVersion. */
+export interface WatchedObject {
+  readonly metadata?: { readonly name?: string | undefined; readonly resourceVersion?: string | undefined; readonly labels?: Readonly<Record<string, string>> | undefined } | undefined;
+}
+
+export interface ResourceWatchSpec<T extends WatchedObject> {
   readonly resource: WatchedResource;
   /** collection path, e.g. /api/v1/services */
   readonly path: string;
-  /** one list request; it must end (reject) when `signal` aborts: on stop() or the list timeout */
-  readonly list: (signal: AbortSignal) => Promise<KubernetesListObject<T>>;
   readonly labelSelector?: string | undefined;
   readonly fieldSelector?: string | undefined;
+  /** the JSON object as kept: only the fields the proxy reads */
+  readonly slim: (json: unknown) => T;
   readonly keyOf: (object: T) => string;
   /** objects failing this are treated as absent (a label change reports a delete) */
   readonly accepts: (object: T) => boolean;
@@ -42,6 +50,7 @@ export interface ResourceWatchSpec<T extends KubernetesObject> {
 }
 
 export interface ResourceWatchDeps {
+  readonly connection: ApiConnection;
   readonly logger: ClusterLogger;
   readonly metrics: ClusterMetrics;
   readonly backoff?: BackoffOptions | undefined;
@@ -56,77 +65,28 @@ class StoppedError extends Error {
   }
 }
 
-/** how long stop() waits for watch requests already sent to be answered (and aborted) */
-const STOP_GRACE_MS = 1000;
 /** generous: a list of tens of thousands of objects from a loaded API server takes a while */
 const DEFAULT_LIST_TIMEOUT_MS = 120_000;
+/** server-side watch timeout, randomised in [5, 10) minutes as client-go does, so watches spread out */
+function watchTimeoutSeconds(): number {
+  return 300 + Math.floor(Math.random() * 300);
+}
+/** a watch the server has not ended this long after its own timeout is dead: abandon it */
+const WATCH_SLACK_MS = 30_000;
+/** a watch that ended sooner than this without delivering anything is retried after a backoff delay */
+const SHORT_WATCH_MS = 1_000;
 
-type WatchCallback = (phase: string, apiObj: unknown, watchObj?: unknown) => void;
-
-/**
- * client-node's Watch with three guards: it never starts a request once we are stopped (ListWatch
- * goes on to watch after a list or a reconnect delay even if stop() came meanwhile); a request in
- * flight when stop() came is aborted as soon as it is answered (ListWatch.stop() cannot reach it:
- * it only knows the request once the response headers are in); and a throw before the request
- * (e.g. credentials) becomes a `done(err)` instead of an unhandled rejection.
- */
-class GuardedWatch extends Watch {
-  readonly #isStopped: () => boolean;
-  readonly #onEvent: (phase: string, object: unknown) => void;
-  /** watch requests sent and not yet answered */
-  readonly inFlight = new Set<Promise<unknown>>();
-
-  constructor(config: KubeConfig, isStopped: () => boolean, onEvent: (phase: string, object: unknown) => void) {
-    super(config);
-    this.#isStopped = isStopped;
-    this.#onEvent = onEvent;
-  }
-
-  override async watch(
-    path: string,
-    queryParams: Record<string, string | number | boolean | undefined>,
-    callback: WatchCallback,
-    done: (err: unknown) => void,
-  ): Promise<AbortController> {
-    if (this.#isStopped()) {
-      done(new StoppedError());
-      return new AbortController();
-    }
-    const observed: WatchCallback = (phase, apiObj, watchObj) => {
-      this.#onEvent(phase, apiObj);
-      callback(phase, phase === 'ERROR' || phase === 'BOOKMARK' ? apiObj : withMetadataDates(apiObj), watchObj);
-    };
-    const pending = super.watch(path, queryParams, observed, done);
-    this.inFlight.add(pending);
-    try {
-      const controller = await pending;
-      if (this.#isStopped()) controller.abort();
-      return controller;
-    } catch (err: unknown) {
-      done(err);
-      return new AbortController();
-    } finally {
-      this.inFlight.delete(pending);
-    }
-  }
+function isTimeout(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  const cause = (err as Error & { cause?: unknown }).cause;
+  return err.name === 'TimeoutError' || (cause instanceof Error && cause.name === 'TimeoutError') || (cause instanceof DOMException && cause.name === 'TimeoutError');
 }
 
-/**
- * Lists and watch events arrive as raw JSON (strings for dates). Make the metadata timestamps Dates,
- * as ObjectMetaLike says; other date fields (status conditions, managedFields) stay strings.
- */
-function withMetadataDates(object: unknown): unknown {
-  const metadata = (object as { metadata?: Record<string, unknown> } | null)?.metadata;
-  if (metadata !== undefined && metadata !== null && typeof metadata === 'object') {
-    for (const field of ['creationTimestamp', 'deletionTimestamp']) {
-      const value = metadata[field];
-      if (typeof value === 'string') metadata[field] = new Date(value);
-    }
-  }
-  return object;
+/** The server expired our resourceVersion: list again. */
+class ExpiredError extends Error {
+  override readonly name = 'ExpiredError';
 }
 
-/** What an error from fetch, the generated client or the watch says, for a log line. */
 export function describeError(err: unknown): LogFields {
   if (!(err instanceof Error)) return { error: String(err) };
   const e = err as Error & { statusCode?: unknown; code?: unknown; cause?: unknown };
@@ -144,42 +104,27 @@ export function describeError(err: unknown): LogFields {
   return fields;
 }
 
-export class ResourceWatch<T extends KubernetesObject> {
+export class ResourceWatch<T extends WatchedObject> {
   readonly #spec: ResourceWatchSpec<T>;
   readonly #deps: ResourceWatchDeps;
-  readonly #informer: ListWatch<T>;
-  readonly #watch: GuardedWatch;
   readonly #backoff: Backoff;
   /** a run this long without failing counts as healthy: the backoff starts over */
   readonly #stableAfterMs: number;
   readonly #cache = new Map<string, T>();
   readonly #sleeps = new Set<{ timer: NodeJS.Timeout; resolve: () => void }>();
-  #restartTimer: NodeJS.Timeout | undefined;
-  /** aborted by stop(): ends list requests in flight */
+  /** aborted by stop(): ends requests in flight */
   #running = new AbortController();
+  #loop: Promise<void> | undefined;
   #stopped = true;
-  #startedAt = 0;
   #lists = 0;
-  /** what failed if the informer reports an error now */
-  #phase: 'list' | 'watch' = 'list';
+  /** the last resourceVersion seen (list, event or bookmark); '' = list first */
+  #resourceVersion = '';
 
-  constructor(config: KubeConfig, spec: ResourceWatchSpec<T>, deps: ResourceWatchDeps) {
+  constructor(spec: ResourceWatchSpec<T>, deps: ResourceWatchDeps) {
     this.#spec = spec;
     this.#deps = deps;
     this.#backoff = new Backoff(deps.backoff);
     this.#stableAfterMs = deps.backoff?.maxMs ?? 30_000;
-    const watch = (this.#watch = new GuardedWatch(
-      config,
-      () => this.#stopped,
-      (phase, object) => this.#onStreamEvent(phase, object),
-    ));
-    this.#informer = new ListWatch<T>(spec.path, watch, () => this.#list(), false, spec.labelSelector, spec.fieldSelector, {
-      delayFn: (ms) => this.#sleep(ms),
-    });
-    this.#informer.on('add', (o) => this.#upsertOrDrop(o));
-    this.#informer.on('update', (o) => this.#upsertOrDrop(o));
-    this.#informer.on('delete', (o) => this.#remove(this.#spec.keyOf(o)));
-    this.#informer.on('error', (err: unknown) => this.#failed(err));
   }
 
   /** Number of objects currently known (accepted ones). */
@@ -191,67 +136,118 @@ export class ResourceWatch<T extends KubernetesObject> {
     if (!this.#stopped) return;
     this.#stopped = false;
     this.#running = new AbortController();
-    this.#run();
+    this.#loop = this.#run();
   }
 
   async stop(): Promise<void> {
     this.#stopped = true;
-    if (this.#restartTimer !== undefined) clearTimeout(this.#restartTimer);
-    this.#restartTimer = undefined;
     for (const sleep of this.#sleeps) {
       clearTimeout(sleep.timer);
       sleep.resolve();
     }
     this.#sleeps.clear();
     this.#running.abort(new StoppedError());
-    await this.#informer.stop();
-    // a watch request sent just before stop() is aborted when its answer comes; wait for that,
-    // but not for long: the request's own 30 s timeout ends it on an unresponsive server
-    if (this.#watch.inFlight.size > 0) {
-      let grace: NodeJS.Timeout | undefined;
-      await Promise.race([
-        Promise.allSettled([...this.#watch.inFlight]),
-        new Promise<void>((resolve) => (grace = setTimeout(resolve, STOP_GRACE_MS))),
-      ]);
-      clearTimeout(grace);
+    await this.#loop;
+    this.#loop = undefined;
+  }
+
+  /** List (unless a watch can resume), then watch, until stopped; failures restart it after a backoff delay. */
+  async #run(): Promise<void> {
+    while (!this.#stopped) {
+      const startedAt = Date.now();
+      let phase: 'list' | 'watch' = 'watch';
+      try {
+        for (;;) {
+          if (this.#resourceVersion === '') {
+            phase = 'list';
+            await this.#list();
+          }
+          phase = 'watch';
+          await this.#watch();
+          if (this.#stopped) return;
+        }
+      } catch (err: unknown) {
+        if (this.#stopped) return;
+        if (err instanceof ExpiredError || (err instanceof ApiStatusError && err.statusCode === 410)) {
+          // our resourceVersion is too old: list again at once, as client-go does
+          this.#resourceVersion = '';
+          continue;
+        }
+        if (Date.now() - startedAt >= this.#stableAfterMs) this.#backoff.reset();
+        const delayMs = this.#backoff.next();
+        this.#deps.metrics.countError(this.#spec.resource, phase);
+        this.#deps.logger.warn(`${this.#spec.resource} ${phase} failed; restarting the informer`, {
+          resource: this.#spec.resource,
+          attempt: this.#backoff.attempt,
+          retryInMs: delayMs,
+          ...describeError(err),
+        });
+        await this.#sleep(delayMs);
+      }
     }
   }
 
-  #run(): void {
-    this.#startedAt = Date.now();
-    this.#informer.start().catch((err: unknown) => this.#failed(err));
+  #query(): Record<string, string | undefined> {
+    return { labelSelector: this.#spec.labelSelector, fieldSelector: this.#spec.fieldSelector };
   }
 
-  /** The informer gave up (it does on every error but 410): log, count, restart after a delay. */
-  #failed(err: unknown): void {
-    if (this.#stopped || err instanceof StoppedError) return;
-    if (Date.now() - this.#startedAt >= this.#stableAfterMs) this.#backoff.reset();
-    const delayMs = this.#backoff.next();
-    const reason: ClusterErrorReason = this.#phase;
-    this.#deps.metrics.countError(this.#spec.resource, reason);
-    this.#deps.logger.warn(`${this.#spec.resource} ${reason} failed; restarting the informer`, {
-      resource: this.#spec.resource,
-      attempt: this.#backoff.attempt,
-      retryInMs: delayMs,
-      ...describeError(err),
-    });
-    if (this.#restartTimer !== undefined) clearTimeout(this.#restartTimer);
-    this.#restartTimer = setTimeout(() => {
-      this.#restartTimer = undefined;
-      if (!this.#stopped) this.#run();
-    }, delayMs);
-  }
-
-  async #list(): Promise<KubernetesListObject<T>> {
-    this.#phase = 'list';
+  async #list(): Promise<void> {
     const signal = AbortSignal.any([this.#running.signal, AbortSignal.timeout(this.#deps.listTimeoutMs ?? DEFAULT_LIST_TIMEOUT_MS)]);
-    const list = await this.#spec.list(signal);
-    for (const item of list.items) withMetadataDates(item);
-    // ListWatch goes on to watch after the list even if stop() came meanwhile
+    const list = await listObjects(this.#deps.connection, this.#spec.path, this.#query(), signal);
     if (this.#stopped) throw new StoppedError();
-    this.#phase = 'watch';
-    this.#reconcile(list.items);
-    return list;
+    this.#reconcile(list.items.map((item) => this.#spec.slim(item)));
+    this.#resourceVersion = list.resourceVersion;
+  }
+
+  /** One watch from the last resourceVersion; returns when the server ends it cleanly. */
+  async #watch(): Promise<void> {
+    const timeoutSeconds = watchTimeoutSeconds();
+    const signal = AbortSignal.any([this.#running.signal, AbortSignal.timeout(timeoutSeconds * 1000 + WATCH_SLACK_MS)]);
+    const began = Date.now();
+    let events = 0;
+    let expired = false;
+    const query = { ...this.#query(), resourceVersion: this.#resourceVersion, allowWatchBookmarks: true, timeoutSeconds };
+    try {
+      await watchObjects(this.#deps.connection, this.#spec.path, query, signal, (type, object) => {
+        if (this.#stopped) return;
+        if (type === 'ERROR') {
+          const status = object as { code?: unknown; message?: unknown } | null;
+          const code = typeof status?.code === 'number' ? status.code : undefined;
+          if (code === 410) expired = true;
+          // anything else ends this stream and it reconnects
+          this.#deps.metrics.countError(this.#spec.resource, code === 410 ? 'expired' : 'watch');
+          this.#deps.logger.info(`${this.#spec.resource} watch ended by the server`, {
+            resource: this.#spec.resource,
+            status: code,
+            message: typeof status?.message === 'string' ? status.message : undefined,
+          });
+          return;
+        }
+        // the stream delivers: the API server is fine again (an ERROR-only stream does not count:
+        // a server answering every watch with one would otherwise be asked again in a tight loop)
+        events++;
+        this.#backoff.reset();
+        this.#onEvent(type, object);
+      });
+    } catch (err: unknown) {
+      // our own client-side bound on a silent stream: resume, no error
+      if (!this.#stopped && isTimeout(err)) return;
+      throw err;
+    }
+    if (expired) throw new ExpiredError('resourceVersion expired');
+    if (events === 0 && Date.now() - began < SHORT_WATCH_MS) await this.#sleep(this.#backoff.next());
+  }
+
+  #onEvent(type: string, json: unknown): void {
+    const version = (json as { metadata?: { resourceVersion?: unknown } } | null)?.metadata?.resourceVersion;
+    if (type === 'BOOKMARK') {
+      if (typeof version === 'string' && version !== '') this.#resourceVersion = version;
+      return;
+    }
+    const object = this.#spec.slim(json);
+    if (type === 'ADDED' || type === 'MODIFIED') this.#upsertOrDrop(object);
+    else if (type === 'DELETED') this.#remove(this.#spec.keyOf(object));
+    if (typeof version === 'string' && version !== '') this.#resourceVersion = version;
   }
 
   /** A full list replaces what we knew: report new and changed objects, and the ones gone. */
@@ -270,23 +266,6 @@ export class ResourceWatch<T extends KubernetesObject> {
     }
     for (const key of [...this.#cache.keys()]) if (!present.has(key)) this.#remove(key);
     this.#spec.listed();
-  }
-
-  #onStreamEvent(phase: string, object: unknown): void {
-    if (phase === 'ERROR') {
-      const status = object as { code?: unknown; message?: unknown } | null;
-      const code = typeof status?.code === 'number' ? status.code : undefined;
-      // 410: the informer relists by itself; anything else ends this stream and it reconnects
-      this.#deps.metrics.countError(this.#spec.resource, code === 410 ? 'expired' : 'watch');
-      this.#deps.logger.info(`${this.#spec.resource} watch ended by the server`, {
-        resource: this.#spec.resource,
-        status: code,
-        message: typeof status?.message === 'string' ? status.message : undefined,
-      });
-      return;
-    }
-    // the stream delivers: the API server is fine again
-    this.#backoff.reset();
   }
 
   #upsertOrDrop(object: T): void {

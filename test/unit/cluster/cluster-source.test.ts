@@ -1,4 +1,4 @@
-// The cluster adapter with the real client-node informers against the fake API server on loopback:
+// The cluster adapter with its real list/watch informers against the fake API server on loopback:
 // what the handler is told, after the initial lists, changes, filtering, dropped watches and 410s.
 import { expect } from 'chai';
 import { rmSync, writeFileSync } from 'node:fs';
@@ -122,7 +122,7 @@ async function eventually(check: () => boolean): Promise<void> {
   while (!check()) await new Promise((r) => setTimeout(r, 5));
 }
 
-describe('cluster adapter (client-node informers against the fake API server)', () => {
+describe('cluster adapter (its list/watch informers against the fake API server)', () => {
   let api: FakeApiServer;
   let rec: Recorder;
   let sources: ClusterSource[];

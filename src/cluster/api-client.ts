@@ -1,0 +1,158 @@
+// The two API requests the proxy makes, over node:http(s): a list (one JSON document) and a watch
+// (a stream of JSON lines). Objects stay plain JSON: no generated-model deserialisation, which at
+// 20,000 objects cost seconds of CPU and a second copy of every object.
+import { createRequire } from 'node:module';
+import type * as Http from 'node:http';
+import type * as Https from 'node:https';
+import type { ApiConnection } from './kubeconfig.js';
+
+/** An HTTP answer other than 200; `statusCode` as client-node's errors carry it. */
+export class ApiStatusError extends Error {
+  override readonly name = 'ApiStatusError';
+  readonly statusCode: number;
+  constructor(statusCode: number, message: string) {
+    super(message);
+    this.statusCode = statusCode;
+  }
+}
+
+export type Query = Readonly<Record<string, string | number | boolean | undefined>>;
+
+// require(), not import: the ESM facade of node:http reads every export, and one lazy getter
+// loads Node's bundled undici (~300 ms of startup in UML) that nothing here uses
+const require = createRequire(import.meta.url);
+const http = require('node:http') as typeof Http;
+const https = require('node:https') as typeof Https;
+
+/** How long the server may take to send response headers. */
+const HEADERS_TIMEOUT_MS = 30_000;
+
+const httpAgent = new http.Agent({ keepAlive: true });
+const httpsAgents = new Map<string, Https.Agent>();
+
+function urlOf(connection: ApiConnection, path: string, query: Query): URL {
+  const base = connection.server;
+  const url = new URL(base.toString());
+  url.pathname = `${base.pathname.replace(/\/+$/, '')}${path}`;
+  for (const [k, v] of Object.entries(query)) if (v !== undefined && v !== '') url.searchParams.set(k, String(v));
+  return url;
+}
+
+/** Sends a GET and resolves with the response once its headers are in. */
+async function get(connection: ApiConnection, path: string, query: Query, signal: AbortSignal): Promise<Http.IncomingMessage> {
+  signal.throwIfAborted();
+  const security = await connection.security();
+  const url = urlOf(connection, path, query);
+  const headers = { Accept: 'application/json', ...security.headers };
+  return new Promise((resolve, reject) => {
+    let req: Http.ClientRequest;
+    if (url.protocol === 'https:') {
+      // one keep-alive agent per TLS identity (tokens go in headers, not here)
+      const tls = { ca: security.ca, cert: security.cert, key: security.key, rejectUnauthorized: security.rejectUnauthorized ?? true, servername: security.servername };
+      const id = JSON.stringify([tls.rejectUnauthorized, tls.servername, tls.ca?.toString(), tls.cert?.toString(), tls.key?.toString()]);
+      let agent = httpsAgents.get(id);
+      if (!agent) httpsAgents.set(id, (agent = new https.Agent({ keepAlive: true, ...tls })));
+      req = https.request(url, { method: 'GET', headers, agent, signal, ...(security.auth !== undefined ? { auth: security.auth } : {}) }, onResponse);
+    } else {
+      req = http.request(url, { method: 'GET', headers, agent: httpAgent, signal, ...(security.auth !== undefined ? { auth: security.auth } : {}) }, onResponse);
+    }
+    const timer = setTimeout(() => req.destroy(new ApiStatusError(0, `no answer from ${url.host} within ${HEADERS_TIMEOUT_MS} ms`)), HEADERS_TIMEOUT_MS);
+    timer.unref();
+    function onResponse(res: Http.IncomingMessage): void {
+      clearTimeout(timer);
+      resolve(res);
+    }
+    req.on('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    req.end();
+  });
+}
+
+function readBody(res: Http.IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    res.on('data', (c: Buffer) => chunks.push(c));
+    res.on('end', () => resolve(Buffer.concat(chunks)));
+    res.on('error', reject);
+    res.on('aborted', () => reject(new Error('the response was cut short')));
+  });
+}
+
+async function statusError(res: Http.IncomingMessage): Promise<ApiStatusError> {
+  const body = await readBody(res).catch(() => Buffer.alloc(0));
+  let message = body.toString('utf8', 0, Math.min(body.length, 500));
+  try {
+    const status = JSON.parse(body.toString('utf8')) as { message?: unknown };
+    if (typeof status.message === 'string') message = status.message;
+  } catch {
+    // not a Status document: keep the text
+  }
+  return new ApiStatusError(res.statusCode ?? 0, `HTTP ${res.statusCode ?? 0}: ${message}`);
+}
+
+export interface ListResult {
+  readonly items: readonly unknown[];
+  readonly resourceVersion: string;
+}
+
+/** One list request; rejects on a non-200 answer or when `signal` aborts. */
+export async function listObjects(connection: ApiConnection, path: string, query: Query, signal: AbortSignal): Promise<ListResult> {
+  const res = await get(connection, path, query, signal);
+  if (res.statusCode !== 200) throw await statusError(res);
+  const body = await readBody(res);
+  const list = JSON.parse(body.toString('utf8')) as { items?: unknown[] | null; metadata?: { resourceVersion?: string } };
+  return { items: list.items ?? [], resourceVersion: list.metadata?.resourceVersion ?? '' };
+}
+
+export type WatchEventHandler = (type: string, object: unknown) => void;
+
+/**
+ * One watch request: `onEvent` for each event line; resolves when the server ends the stream,
+ * rejects on a non-200 answer (410 included), a broken stream, or when `signal` aborts.
+ */
+export async function watchObjects(connection: ApiConnection, path: string, query: Query, signal: AbortSignal, onEvent: WatchEventHandler): Promise<void> {
+  const res = await get(connection, path, { ...query, watch: true }, signal);
+  if (res.statusCode !== 200) throw await statusError(res);
+  return new Promise<void>((resolve, reject) => {
+    let rest = '';
+    let failed = false;
+    const fail = (e: unknown): void => {
+      if (failed) return;
+      failed = true;
+      res.destroy();
+      reject(e instanceof Error ? e : new Error(String(e)));
+    };
+    res.setEncoding('utf8');
+    res.on('data', (chunk: string) => {
+      if (failed) return;
+      let text = rest + chunk;
+      let nl = text.indexOf('\n');
+      while (nl >= 0) {
+        const line = text.slice(0, nl);
+        text = text.slice(nl + 1);
+        if (line.trim() !== '') {
+          let event: { type?: unknown; object?: unknown };
+          try {
+            event = JSON.parse(line) as { type?: unknown; object?: unknown };
+          } catch (e) {
+            fail(new Error(`undecodable watch event: ${e instanceof Error ? e.message : String(e)}`));
+            return;
+          }
+          onEvent(typeof event.type === 'string' ? event.type : '', event.object);
+        }
+        nl = text.indexOf('\n');
+      }
+      rest = text;
+    });
+    res.on('end', () => {
+      if (!failed) resolve();
+    });
+    res.on('error', fail);
+    res.on('aborted', () => fail(new Error('the watch stream was cut')));
+    res.on('close', () => {
+      if (!res.complete) fail(new Error('the watch stream was cut'));
+    });
+  });
+}

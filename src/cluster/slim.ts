@@ -1,0 +1,143 @@
+// API objects as the proxy keeps them: only the fields src/model/kube.ts names (what the core and
+// the health check read), copied out of the JSON. At 10,000 Services × 5 endpoints the full
+// objects (managedFields, status, last-applied annotations…) were most of the adapter's memory.
+import type { EndpointLike, EndpointPortLike, EndpointSliceLike, NodeLike, ObjectMetaLike, ServiceLike, ServicePortLike } from '../model/kube.js';
+
+type Json = Record<string, unknown>;
+
+/** kubectl's copy of the whole object: never read, often the largest field */
+const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
+
+function obj(v: unknown): Json | undefined {
+  return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Json) : undefined;
+}
+function str(v: unknown): string | undefined {
+  return typeof v === 'string' ? v : undefined;
+}
+function num(v: unknown): number | undefined {
+  return typeof v === 'number' ? v : undefined;
+}
+function bool(v: unknown): boolean | undefined {
+  return typeof v === 'boolean' ? v : undefined;
+}
+function strings(v: unknown): string[] | undefined {
+  return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : undefined;
+}
+function stringMap(v: unknown, skip?: string): Record<string, string> | undefined {
+  const o = obj(v);
+  if (!o) return undefined;
+  const out: Record<string, string> = {};
+  for (const [k, x] of Object.entries(o)) if (typeof x === 'string' && k !== skip) out[k] = x;
+  return out;
+}
+function date(v: unknown): Date | undefined {
+  if (v instanceof Date) return v;
+  return typeof v === 'string' ? new Date(v) : undefined;
+}
+
+
+// Fields may be undefined (the model's types allow it); they are never deleted: `delete` turns an
+// object into a slow dictionary-mode one.
+function meta(v: unknown): ObjectMetaLike | undefined {
+  const m = obj(v);
+  if (!m) return undefined;
+  return {
+    name: str(m.name),
+    namespace: str(m.namespace),
+    labels: stringMap(m.labels),
+    annotations: stringMap(m.annotations, LAST_APPLIED),
+    resourceVersion: str(m.resourceVersion),
+    deletionTimestamp: date(m.deletionTimestamp),
+  };
+}
+
+/** The Node keeps its creation time too (a Date per Service and slice was 1.8 MB at 10,000 × 5). */
+function nodeMeta(v: unknown): (ObjectMetaLike & { readonly creationTimestamp?: Date | undefined }) | undefined {
+  const m = meta(v);
+  return m === undefined ? undefined : { ...m, creationTimestamp: date(obj(v)?.creationTimestamp) };
+}
+
+function servicePort(v: unknown): ServicePortLike {
+  const p = obj(v) ?? {};
+  const target = p.targetPort;
+  return ({
+    name: str(p.name),
+    protocol: str(p.protocol),
+    port: num(p.port) ?? 0,
+    targetPort: typeof target === 'number' || typeof target === 'string' ? target : undefined,
+    nodePort: num(p.nodePort),
+  });
+}
+
+export function slimService(v: unknown): ServiceLike {
+  const o = obj(v) ?? {};
+  const s = obj(o.spec);
+  const affinity = obj(obj(obj(s?.sessionAffinityConfig)?.clientIP));
+  return ({
+    metadata: meta(o.metadata),
+    spec: s
+      ? ({
+          type: str(s.type),
+          clusterIP: str(s.clusterIP),
+          clusterIPs: strings(s.clusterIPs),
+          ipFamilies: strings(s.ipFamilies),
+          ports: Array.isArray(s.ports) ? s.ports.map(servicePort) : undefined,
+          sessionAffinity: str(s.sessionAffinity),
+          sessionAffinityConfig: affinity ? { clientIP: ({ timeoutSeconds: num(affinity.timeoutSeconds) }) } : undefined,
+          internalTrafficPolicy: str(s.internalTrafficPolicy),
+          externalTrafficPolicy: str(s.externalTrafficPolicy),
+          externalIPs: strings(s.externalIPs),
+        })
+      : undefined,
+  });
+}
+
+function endpoint(v: unknown): EndpointLike {
+  const e = obj(v) ?? {};
+  const c = obj(e.conditions);
+  return ({
+    addresses: strings(e.addresses) ?? [],
+    conditions: c ? ({ ready: bool(c.ready), serving: bool(c.serving), terminating: bool(c.terminating) }) : undefined,
+    nodeName: str(e.nodeName),
+    zone: str(e.zone),
+  });
+}
+
+function endpointPort(v: unknown): EndpointPortLike {
+  const p = obj(v) ?? {};
+  return ({ name: str(p.name), port: num(p.port), protocol: str(p.protocol) });
+}
+
+export function slimEndpointSlice(v: unknown): EndpointSliceLike {
+  const o = obj(v) ?? {};
+  return ({
+    metadata: meta(o.metadata),
+    addressType: str(o.addressType) ?? '',
+    endpoints: Array.isArray(o.endpoints) ? o.endpoints.map(endpoint) : undefined,
+    ports: Array.isArray(o.ports) ? o.ports.map(endpointPort) : undefined,
+  });
+}
+
+export function slimNode(v: unknown): NodeLike {
+  const o = obj(v) ?? {};
+  const spec = obj(o.spec);
+  const status = obj(o.status);
+  return ({
+    metadata: nodeMeta(o.metadata),
+    spec: spec
+      ? ({
+          podCIDRs: strings(spec.podCIDRs),
+          taints: Array.isArray(spec.taints)
+            ? spec.taints.map((t) => ({ key: str(obj(t)?.key) ?? '', effect: str(obj(t)?.effect) ?? '' }))
+            : undefined,
+        })
+      : undefined,
+    status: status
+      ? ({
+          addresses: Array.isArray(status.addresses)
+            ? status.addresses.map((a) => ({ type: str(obj(a)?.type) ?? '', address: str(obj(a)?.address) ?? '' }))
+            : undefined,
+        })
+      : undefined,
+  });
+}
