@@ -7,7 +7,7 @@
 # read-only otherwise (see the comment there).
 ARG NODE_IMAGE=node:24.19.0-bookworm-slim
 
-# --- build: all dependencies, then tsc into dist/ ---------------------------------------------
+# --- build: all dependencies, then tsc and the one-file bundle into dist/ -------------------------
 FROM ${NODE_IMAGE} AS build
 WORKDIR /src
 COPY package.json package-lock.json ./
@@ -28,8 +28,9 @@ FROM ${NODE_IMAGE}
 WORKDIR /app
 ENV NODE_ENV=production
 COPY --from=deps /app/node_modules ./node_modules
-COPY --from=build /src/dist/src ./dist/src
+# the command is one bundled file; netlink (native) and client-node (exec auth) come from node_modules
+COPY --from=build /src/dist/kube-ipvs-proxy.mjs* ./dist/
 COPY package.json ./
 # health on 0.0.0.0:10256 (/healthz, /livez); metrics on 127.0.0.1:10249 (/metrics)
 EXPOSE 10256
-ENTRYPOINT ["node", "/app/dist/src/cli/main.js"]
+ENTRYPOINT ["node", "/app/dist/kube-ipvs-proxy.mjs"]

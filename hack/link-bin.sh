@@ -4,4 +4,4 @@
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 mkdir -p "$root/node_modules/.bin"
-ln -sfn ../../dist/src/cli/main.js "$root/node_modules/.bin/kube-ipvs-proxy"
+ln -sfn ../../dist/kube-ipvs-proxy.mjs "$root/node_modules/.bin/kube-ipvs-proxy"

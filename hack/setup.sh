@@ -35,4 +35,6 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
 fi
 bash hack/with-node.sh tsc -p tsconfig.json
 chmod +x dist/src/cli/main.js
+# the command as it ships: one bundled file (hack/bundle.ts)
+bash hack/with-node.sh node dist/hack/bundle.js
 bash hack/link-bin.sh

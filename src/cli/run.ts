@@ -268,14 +268,17 @@ async function serve(config: ProxyConfig, kernels: Kernels, log: Logger): Promis
   return { exitCode: 0 };
 }
 
-/** The version in the package.json next to dist/ (in a checkout and in the image alike). */
+/** The version in our package.json: the nearest one above this file (dist/src/cli/ or the bundle in dist/). */
 function programVersion(): string {
-  try {
-    const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version?: unknown };
-    return typeof pkg.version === 'string' ? `v${pkg.version}` : 'unknown';
-  } catch {
-    return 'unknown';
+  for (let dir = new URL('./', import.meta.url), i = 0; i < 5; dir = new URL('../', dir), i++) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL('package.json', dir), 'utf8')) as { name?: unknown; version?: unknown };
+      if (pkg.name === 'kube-ipvs-proxy' && typeof pkg.version === 'string') return `v${pkg.version}`;
+    } catch {
+      // not here: look one directory up
+    }
   }
+  return 'unknown';
 }
 
 /** For errors that escape everything else: one line, never a stack dump to operators. */

@@ -3,7 +3,8 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-export const PROXY_BIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+/** the command as it ships: the bundle hack/bundle.ts writes (npm run build, hack/setup.sh) */
+export const PROXY_BIN = fileURLToPath(new URL('../../kube-ipvs-proxy.mjs', import.meta.url));
 
 export class ProxyProcess {
   readonly #child: ChildProcess;
