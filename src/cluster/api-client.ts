@@ -5,6 +5,7 @@ import { createRequire } from 'node:module';
 import type * as Http from 'node:http';
 import type * as Https from 'node:https';
 import type { ApiConnection } from './kubeconfig.js';
+import { ListStreamParser } from './list-stream.js';
 
 /** An HTTP answer other than 200; `statusCode` as client-node's errors carry it. */
 export class ApiStatusError extends Error {
@@ -92,18 +93,45 @@ async function statusError(res: Http.IncomingMessage): Promise<ApiStatusError> {
   return new ApiStatusError(res.statusCode ?? 0, `HTTP ${res.statusCode ?? 0}: ${message}`);
 }
 
-export interface ListResult {
-  readonly items: readonly unknown[];
+export interface ListResult<T> {
+  readonly items: readonly T[];
   readonly resourceVersion: string;
 }
 
-/** One list request; rejects on a non-200 answer or when `signal` aborts. */
-export async function listObjects(connection: ApiConnection, path: string, query: Query, signal: AbortSignal): Promise<ListResult> {
+/**
+ * One list request, each item handed to `map` (which slims it) as soon as its bytes are in, so no
+ * full object outlives its own parse; rejects on a non-200 answer, a body that is not a list
+ * document, or when `signal` aborts.
+ */
+export async function listObjects<T>(connection: ApiConnection, path: string, query: Query, signal: AbortSignal, map: (item: unknown) => T): Promise<ListResult<T>> {
   const res = await get(connection, path, query, signal);
   if (res.statusCode !== 200) throw await statusError(res);
-  const body = await readBody(res);
-  const list = JSON.parse(body.toString('utf8')) as { items?: unknown[] | null; metadata?: { resourceVersion?: string } };
-  return { items: list.items ?? [], resourceVersion: list.metadata?.resourceVersion ?? '' };
+  const items: T[] = [];
+  const parser = new ListStreamParser((item) => items.push(map(item)));
+  await new Promise<void>((resolve, reject) => {
+    let failed = false;
+    const fail = (e: unknown): void => {
+      if (failed) return;
+      failed = true;
+      res.destroy();
+      reject(e instanceof Error ? e : new Error(String(e)));
+    };
+    res.on('data', (chunk: Buffer) => {
+      if (failed) return;
+      try {
+        parser.write(chunk);
+      } catch (e) {
+        fail(e);
+      }
+    });
+    res.on('end', () => {
+      if (!failed) resolve();
+    });
+    res.on('error', fail);
+    res.on('aborted', () => fail(new Error('the response was cut short')));
+  });
+  const skeleton = parser.end();
+  return { items, resourceVersion: skeleton.metadata?.resourceVersion ?? '' };
 }
 
 export type WatchEventHandler = (type: string, object: unknown) => void;

@@ -193,9 +193,9 @@ export class ResourceWatch<T extends WatchedObject> {
 
   async #list(): Promise<void> {
     const signal = AbortSignal.any([this.#running.signal, AbortSignal.timeout(this.#deps.listTimeoutMs ?? DEFAULT_LIST_TIMEOUT_MS)]);
-    const list = await listObjects(this.#deps.connection, this.#spec.path, this.#query(), signal);
+    const list = await listObjects(this.#deps.connection, this.#spec.path, this.#query(), signal, this.#spec.slim);
     if (this.#stopped) throw new StoppedError();
-    this.#reconcile(list.items.map((item) => this.#spec.slim(item)));
+    this.#reconcile(list.items);
     this.#resourceVersion = list.resourceVersion;
   }
 

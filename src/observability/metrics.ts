@@ -57,10 +57,33 @@ export function createProxyMetrics(options: MetricsOptions = {}): ProxyMetrics {
   const lastSync = new Gauge({ name: 'kubeproxy_sync_proxy_rules_last_timestamp_seconds', help: 'The last time proxy rules were successfully synced', registers });
   const lastQueued = new Gauge({ name: 'kubeproxy_sync_proxy_rules_last_queued_timestamp_seconds', help: 'The last time a sync of proxy rules was queued', registers });
   const programming = new Histogram({ name: 'kubeproxy_network_programming_duration_seconds', help: 'In Cluster Network Programming Latency in seconds', buckets: PROGRAMMING_BUCKETS, registers });
-  const serviceChanges = new Counter({ name: 'kubeproxy_sync_proxy_rules_service_changes_total', help: 'Cumulative proxy rules Service changes', registers });
-  const servicePending = new Gauge({ name: 'kubeproxy_sync_proxy_rules_service_changes_pending', help: 'Pending proxy rules Service changes', registers });
-  const endpointChanges = new Counter({ name: 'kubeproxy_sync_proxy_rules_endpoint_changes_total', help: 'Cumulative proxy rules Endpoint changes', registers });
-  const endpointPending = new Gauge({ name: 'kubeproxy_sync_proxy_rules_endpoint_changes_pending', help: 'Pending proxy rules Endpoint changes', registers });
+  // Changes arrive per API event (20,000 of them in an initial list at 10,000 Services): counted in
+  // plain numbers here and handed to prom-client only when /metrics is read.
+  const changes = { services: 0, servicesReported: 0, servicesPending: 0, endpoints: 0, endpointsReported: 0, endpointsPending: 0 };
+  new Counter({
+    name: 'kubeproxy_sync_proxy_rules_service_changes_total',
+    help: 'Cumulative proxy rules Service changes',
+    registers,
+    collect() {
+      this.inc(changes.services - changes.servicesReported);
+      changes.servicesReported = changes.services;
+    },
+  });
+  new Gauge({ name: 'kubeproxy_sync_proxy_rules_service_changes_pending', help: 'Pending proxy rules Service changes', registers, collect() {
+    this.set(changes.servicesPending);
+  } });
+  new Counter({
+    name: 'kubeproxy_sync_proxy_rules_endpoint_changes_total',
+    help: 'Cumulative proxy rules Endpoint changes',
+    registers,
+    collect() {
+      this.inc(changes.endpoints - changes.endpointsReported);
+      changes.endpointsReported = changes.endpoints;
+    },
+  });
+  new Gauge({ name: 'kubeproxy_sync_proxy_rules_endpoint_changes_pending', help: 'Pending proxy rules Endpoint changes', registers, collect() {
+    this.set(changes.endpointsPending);
+  } });
   // a gauge despite the _total suffix, as in kube-proxy: the count as of the last sync
   const noLocal = new Gauge({
     name: 'kubeproxy_sync_proxy_rules_no_local_endpoints_total',
@@ -111,10 +134,10 @@ export function createProxyMetrics(options: MetricsOptions = {}): ProxyMetrics {
     },
     syncQueued: (atMs) => lastQueued.set(atMs / 1000),
     observeNetworkProgramming: (seconds) => programming.observe(seconds),
-    serviceChangesSeen: (count = 1) => serviceChanges.inc(count),
-    setServiceChangesPending: (count) => servicePending.set(count),
-    endpointChangesSeen: (count = 1) => endpointChanges.inc(count),
-    setEndpointChangesPending: (count) => endpointPending.set(count),
+    serviceChangesSeen: (count = 1) => void (changes.services += count),
+    setServiceChangesPending: (count) => void (changes.servicesPending = count),
+    endpointChangesSeen: (count = 1) => void (changes.endpoints += count),
+    setEndpointChangesPending: (count) => void (changes.endpointsPending = count),
     setNoLocalEndpoints: (policy, count) => noLocal.set({ traffic_policy: policy }, count),
     healthzAnswered: (code) => healthz.inc({ code: String(code) }),
     livezAnswered: (code) => livez.inc({ code: String(code) }),
