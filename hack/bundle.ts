@@ -1,24 +1,26 @@
-// Bundles the kube-ipvs-proxy command into one file, dist/kube-ipvs-proxy.mjs: what the image, the
-// bin link and the kernel tests run. One file to read instead of ~400 modules: in User-Mode Linux,
-// where every file read is a trapped system call, that took ~1 s off each start (docs/performance.md).
+// Bundles the kube-ipvs-proxy command into one file, dist/kube-ipvs-proxy-main.mjs, started by the
+// launcher dist/kube-ipvs-proxy.mjs (src/cli/launcher.ts: Node's compile cache in dist/.compile-cache,
+// warmed here): what the image, the bin link and the kernel tests run. One file to read instead of
+// ~400 modules: in User-Mode Linux, where every file read is a trapped system call, module loading
+// was ~1 s of each start (docs/performance.md).
 //   node dist/hack/bundle.js        (npm run build; hack/setup.sh)
 // Left outside: `netlink` (a native addon found next to its package) and @kubernetes/client-node,
 // which the cluster adapter imports only for kubeconfigs with exec plugins or auth providers.
 import { build } from 'esbuild';
-import { chmodSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-export const BUNDLE = `${ROOT}dist/kube-ipvs-proxy.mjs`;
+const LAUNCHER = `${ROOT}dist/kube-ipvs-proxy.mjs`;
+const BUNDLE = `${ROOT}dist/kube-ipvs-proxy-main.mjs`;
+const COMPILE_CACHE = `${ROOT}dist/.compile-cache`;
 
 // The second line makes the file a shell script too (as src/cli/main.ts's first two lines do):
 // run from a checkout it starts under hack/with-node.sh's Node; elsewhere under `node`.
 // Bundled CommonJS dependencies call require(); an ES module has none, so one is made.
-const BANNER = [
-  '//bin/true; f=$(readlink -f "$0"); r=${f%/dist/kube-ipvs-proxy.mjs}; [ "$r" != "$f" ] && [ -f "$r/hack/with-node.sh" ] && exec bash "$r/hack/with-node.sh" node "$f" "$@"; exec node "$f" "$@"',
-  "import { createRequire as __kipvsCreateRequire } from 'node:module';",
-  'const require = __kipvsCreateRequire(import.meta.url);',
-].join('\n');
+const SHELL_LINE = '//bin/true; f=$(readlink -f "$0"); r=${f%/dist/kube-ipvs-proxy.mjs}; [ "$r" != "$f" ] && [ -f "$r/hack/with-node.sh" ] && exec bash "$r/hack/with-node.sh" node "$f" "$@"; exec node "$f" "$@"';
+const REQUIRE_SHIM = "import { createRequire as __kipvsCreateRequire } from 'node:module';\nconst require = __kipvsCreateRequire(import.meta.url);";
 
 await build({
   entryPoints: [`${ROOT}src/cli/main.ts`],
@@ -27,10 +29,30 @@ await build({
   platform: 'node',
   format: 'esm',
   target: 'node22',
-  external: ['netlink', '@kubernetes/client-node'],
-  banner: { js: BANNER },
+  external: ['netlink', '@kubernetes/client-node', './kube-ipvs-proxy-main.mjs'],
+  banner: { js: REQUIRE_SHIM },
+  // smaller and all ASCII: Node decodes and V8 compiles the whole file at every start (a one-byte
+  // string is the fast path); names kept for stack traces and error classes, a source map beside
+  minifyWhitespace: true,
+  minifySyntax: true,
+  keepNames: true,
+  charset: 'ascii',
   sourcemap: true,
   legalComments: 'linked',
   logLevel: 'warning',
 });
-chmodSync(BUNDLE, 0o755);
+await build({
+  entryPoints: [`${ROOT}src/cli/launcher.ts`],
+  outfile: LAUNCHER,
+  platform: 'node',
+  format: 'esm',
+  target: 'node22',
+  banner: { js: `#!/bin/sh\n${SHELL_LINE}` },
+  logLevel: 'warning',
+});
+chmodSync(LAUNCHER, 0o755);
+
+// warm the compile cache: one start that loads the whole bundle writes its code cache
+rmSync(COMPILE_CACHE, { recursive: true, force: true });
+const warm = spawnSync(process.execPath, [LAUNCHER, '--version'], { encoding: 'utf8' });
+if (warm.status !== 0) throw new Error(`the bundled command does not start: ${warm.stderr}`);

@@ -23,7 +23,9 @@ export type Query = Readonly<Record<string, string | number | boolean | undefine
 // loads Node's bundled undici (~300 ms of startup in UML) that nothing here uses
 const require = createRequire(import.meta.url);
 const http = require('node:http') as typeof Http;
-const https = require('node:https') as typeof Https;
+// node:https (with tls and crypto) only when the API server is https: a plain-http --master, as in
+// tests and benchmarks, does not pay for loading them
+let https: typeof Https | undefined;
 
 /** How long the server may take to send response headers. */
 const HEADERS_TIMEOUT_MS = 30_000;
@@ -51,6 +53,7 @@ async function get(connection: ApiConnection, path: string, query: Query, signal
       // one keep-alive agent per TLS identity (tokens go in headers, not here)
       const tls = { ca: security.ca, cert: security.cert, key: security.key, rejectUnauthorized: security.rejectUnauthorized ?? true, servername: security.servername };
       const id = JSON.stringify([tls.rejectUnauthorized, tls.servername, tls.ca?.toString(), tls.cert?.toString(), tls.key?.toString()]);
+      https ??= require('node:https') as typeof Https;
       let agent = httpsAgents.get(id);
       if (!agent) httpsAgents.set(id, (agent = new https.Agent({ keepAlive: true, ...tls })));
       req = https.request(url, { method: 'GET', headers, agent, signal, ...(security.auth !== undefined ? { auth: security.auth } : {}) }, onResponse);

@@ -1,6 +1,7 @@
 // The datagram socket the transport drives, and its implementation over npm `netlink`'s
 // RawNetlinkSocket. The transport depends only on the interface, so unit tests can simulate a kernel.
-import { RawNetlinkSocket } from 'netlink';
+// the package's raw socket alone: its index also loads the nl80211, WireGuard and rtnetlink codecs
+import { RawNetlinkSocket } from 'netlink/dist/raw.js';
 
 /** An error from the socket layer, with the errno the system call returned when there is one. */
 export interface SocketError extends Error {
