@@ -22,6 +22,7 @@ import {
 } from '../observability/index.js';
 import { DEFAULT_LINK_NAME, Reconciler, cleanupOwnedState, type ReconcilerMetrics } from '../proxier/index.js';
 import { applyIpvsSysctls, checkBridgeNfCallIptables } from '../sysctl/index.js';
+import { proxyIdleCollector, type IdleCollector } from './idle-gc.js';
 import { loggingIpvsKernel, loggingLinkKernel } from './kernel-logging.js';
 import { Reopener, reopeningIpvsKernel, reopeningLinkKernel } from './reopening.js';
 
@@ -146,13 +147,14 @@ async function prepareKernel(config: ProxyConfig, kernels: Kernels, log: Logger)
 }
 
 /** Metrics for the reconciler that also drive /healthz: queued changes and successful syncs. */
-function reconcilerMetrics(metrics: ProxyMetrics, health: HealthTracker): ReconcilerMetrics {
+function reconcilerMetrics(metrics: ProxyMetrics, health: HealthTracker, idle: IdleCollector | undefined): ReconcilerMetrics {
   return {
     syncQueued: (at) => {
       metrics.syncQueued(at);
       health.queuedUpdate();
     },
     syncFinished: (seconds, ok, at) => {
+      idle?.activity();
       metrics.syncFinished(seconds, ok, at);
       if (ok) health.updated();
       else health.queuedUpdate(); // something still waits to be applied
@@ -192,6 +194,7 @@ async function serve(config: ProxyConfig, kernels: Kernels, log: Logger): Promis
   await prepareKernel(config, kernels, log);
 
   const metrics = createProxyMetrics({ processMetrics: true });
+  const idle = proxyIdleCollector();
   const health = new HealthTracker(2 * config.ipvs.syncPeriodMs);
   const families = servedFamilies();
   let reconciler: Reconciler;
@@ -209,7 +212,7 @@ async function serve(config: ProxyConfig, kernels: Kernels, log: Logger): Promis
       // 0 means no bound: wait for the connections to end, as kube-proxy does
       gracePeriodMs: config.ipvs.gracefulPeriodMs > 0 ? config.ipvs.gracefulPeriodMs : Number.POSITIVE_INFINITY,
       logger: log.child({ component: 'reconciler' }),
-      metrics: reconcilerMetrics(metrics, health),
+      metrics: reconcilerMetrics(metrics, health, idle),
     });
   } catch (e) {
     log.error('invalid reconciler settings', { error: e });
@@ -264,6 +267,7 @@ async function serve(config: ProxyConfig, kernels: Kernels, log: Logger): Promis
   log.info('stopping; the kernel is left as it is so traffic keeps flowing', { signal });
   await cluster.stop();
   await reconciler.stop();
+  idle?.stop();
   await Promise.all(servers.map((s) => s.stop()));
   return { exitCode: 0 };
 }
