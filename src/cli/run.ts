@@ -148,13 +148,18 @@ async function prepareKernel(config: ProxyConfig, kernels: Kernels, log: Logger)
 
 /** Metrics for the reconciler that also drive /healthz: queued changes and successful syncs. */
 function reconcilerMetrics(metrics: ProxyMetrics, health: HealthTracker, idle: IdleCollector | undefined): ReconcilerMetrics {
+  let initialSyncDone = false;
   return {
     syncQueued: (at) => {
       metrics.syncQueued(at);
       health.queuedUpdate();
     },
     syncFinished: (seconds, ok, at) => {
-      idle?.activity();
+      if (idle !== undefined) {
+        if (ok && !initialSyncDone) setImmediate(() => idle.collectNow());
+        else idle.activity();
+      }
+      if (ok) initialSyncDone = true;
       metrics.syncFinished(seconds, ok, at);
       if (ok) health.updated();
       else health.queuedUpdate(); // something still waits to be applied

@@ -30,7 +30,9 @@ let https: typeof Https | undefined;
 /** How long the server may take to send response headers. */
 const HEADERS_TIMEOUT_MS = 30_000;
 
-const httpAgent = new http.Agent({ keepAlive: true });
+// autoSelectFamily off: the API server is one address (an IP literal or a name resolved as usual);
+// Node's happy-eyeballs path compiled a large IPv6 regular expression on the first connection
+const httpAgent = new http.Agent({ keepAlive: true, autoSelectFamily: false });
 const httpsAgents = new Map<string, Https.Agent>();
 
 function urlOf(connection: ApiConnection, path: string, query: Query): URL {
@@ -55,7 +57,7 @@ async function get(connection: ApiConnection, path: string, query: Query, signal
       const id = JSON.stringify([tls.rejectUnauthorized, tls.servername, tls.ca?.toString(), tls.cert?.toString(), tls.key?.toString()]);
       https ??= require('node:https') as typeof Https;
       let agent = httpsAgents.get(id);
-      if (!agent) httpsAgents.set(id, (agent = new https.Agent({ keepAlive: true, ...tls })));
+      if (!agent) httpsAgents.set(id, (agent = new https.Agent({ keepAlive: true, autoSelectFamily: false, ...tls })));
       req = https.request(url, { method: 'GET', headers, agent, signal, ...(security.auth !== undefined ? { auth: security.auth } : {}) }, onResponse);
     } else {
       req = http.request(url, { method: 'GET', headers, agent: httpAgent, signal, ...(security.auth !== undefined ? { auth: security.auth } : {}) }, onResponse);

@@ -158,6 +158,12 @@ export class FakeApiServer {
   readonly #watchers = new Set<Watcher>();
   /** stored objects are never mutated, so each is serialised once for all lists and watches */
   readonly #json = new WeakMap<KubeObject, string>();
+  /**
+   * List bodies already encoded, by resource, namespace and query, valid while the store is at
+   * that resourceVersion. A real API server runs elsewhere; here it shares the machine (one CPU in
+   * UML) with the proxy under test, so it does not re-encode megabytes it already encoded.
+   */
+  readonly #lists = new Map<string, { readonly rv: number; readonly body: Buffer }>();
   readonly #events: KubeObject[] = [];
   /** resources answering 503; 'all' for every API path */
   readonly #unavailable = new Set<ResourceName | 'all'>();
@@ -690,17 +696,24 @@ export class FakeApiServer {
   }
 
   #sendList(res: ServerResponse, resource: ResourceName, namespace: string | undefined, query: URLSearchParams): void {
-    const info = RESOURCES[resource];
-    const labels = parseLabelSelector(this.#options.ignoreLabelSelectors ? undefined : query.get('labelSelector'));
-    const fields = parseFieldSelector(query.get('fieldSelector'));
-    const items: string[] = [];
-    for (const o of this.#store[resource].values()) {
-      if (namespace !== undefined && o.metadata?.namespace !== namespace) continue;
-      if (labels(o.metadata?.labels) && fields(o)) items.push(this.#serialised(o));
+    const cacheKey = `${resource}|${namespace ?? ''}|${query.toString()}`;
+    let cached = this.#lists.get(cacheKey);
+    if (cached?.rv !== this.#rv) {
+      const info = RESOURCES[resource];
+      const labels = parseLabelSelector(this.#options.ignoreLabelSelectors ? undefined : query.get('labelSelector'));
+      const fields = parseFieldSelector(query.get('fieldSelector'));
+      const items: string[] = [];
+      for (const o of this.#store[resource].values()) {
+        if (namespace !== undefined && o.metadata?.namespace !== namespace) continue;
+        if (labels(o.metadata?.labels) && fields(o)) items.push(this.#serialised(o));
+      }
+      const head = JSON.stringify({ kind: `${info.kind}List`, apiVersion: apiVersionOf(info), metadata: { resourceVersion: String(this.#rv) } });
+      // splice the items in as text: no second serialisation of 10,000 objects
+      cached = { rv: this.#rv, body: Buffer.from(`${head.slice(0, -1)},"items":[${items.join(',')}]}`) };
+      this.#lists.set(cacheKey, cached);
     }
-    const head = JSON.stringify({ kind: `${info.kind}List`, apiVersion: apiVersionOf(info), metadata: { resourceVersion: String(this.#rv) } });
-    // splice the items in as text: no second serialisation of 10,000 objects
-    sendJson(res, 200, `${head.slice(0, -1)},"items":[${items.join(',')}]}`);
+    res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': cached.body.length });
+    res.end(cached.body);
   }
 
   #readBody(req: IncomingMessage, res: ServerResponse, then: (object: KubeObject) => void): void {
