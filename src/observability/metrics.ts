@@ -1,6 +1,12 @@
 // Prometheus metrics: kube-proxy's names (so existing dashboards and alerts keep working) plus
 // ours under kube_ipvs_proxy_. Callers use ProxyMetrics' methods and never import prom-client.
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+// prom-client's parts one module each: its index also loads the Pushgateway (node:http, https, tls,
+// crypto, zlib) and the cluster aggregator (node:cluster), which a scraped exporter never uses
+import Counter from 'prom-client/lib/counter.js';
+import collectDefaultMetrics from 'prom-client/lib/defaultMetrics.js';
+import Gauge from 'prom-client/lib/gauge.js';
+import Histogram from 'prom-client/lib/histogram.js';
+import Registry from 'prom-client/lib/registry.js';
 
 export type TrafficPolicy = 'internal' | 'external';
 
