@@ -419,19 +419,21 @@ export class Reconciler implements ClusterObjectHandler {
       const desired = this.#desiredView(keys, true);
       const observed = this.#observedView(keys, full);
       const raw = diff(desired, observed);
-      const plan = await this.#gracefully(raw, statuses, forceDelete, startedAt);
 
-      // 4. apply
-      operations = planSize(plan);
-      if (operations > 0) {
-        const r = await this.#apply(plan, linkIndex, failures);
-        applied = r;
-        this.#log.debug('applied kernel changes', { kind, operations, applied, failed: failures.length });
-      }
+      // 4. apply: what serves traffic first (new and changed entries, addresses bound), then the
+      // removals that drain, which need the kernel's connection counts (a dump per virtual server)
+      // first: a new endpoint does not wait for the old one's draining to be worked out
+      const drains = (op: IpvsOperation): boolean => this.#drains(op, forceDelete);
+      const serving: Plan = { bind: raw.bind, ipvs: raw.ipvs.filter((op) => !drains(op)), unbind: [] };
+      const draining = raw.ipvs.some(drains) ? await this.#gracefully(raw.ipvs.filter(drains), statuses, startedAt) : [];
+      const removing: Plan = { bind: [], ipvs: draining, unbind: raw.unbind };
+      operations = planSize(serving) + planSize(removing);
+      for (const plan of [serving, removing]) if (planSize(plan) > 0) applied += await this.#apply(plan, linkIndex, failures);
+      if (operations > 0) this.#log.debug('applied kernel changes', { kind, operations, applied, failed: failures.length });
       if (full) {
         this.#lastFullSync = startedAt;
         // drift: writes an audit needed for virtual servers no change of ours was due for
-        const drift = plan.ipvs.filter((op) => !changed.has(virtualServerKey(op.virtualServer))).length;
+        const drift = [...serving.ipvs, ...removing.ipvs].filter((op) => !changed.has(virtualServerKey(op.virtualServer))).length;
         if (drift > 0 && this.#lastSuccessAt !== undefined && this.#failuresInRow === 0) {
           this.#metrics.driftRepaired('ipvs', drift);
           this.#log.warn('audit found kernel state that differed from desired and corrected it', { operations: drift });
@@ -672,18 +674,22 @@ export class Reconciler implements ClusterObjectHandler {
    * graceful termination, #57841); UDP and SCTP ones are deleted at once (#71514: their entries
    * would keep attracting datagrams; the kernel's expire_nodest_conn drops them).
    */
-  async #gracefully(plan: Plan, statuses: Statuses, forceDelete: ReadonlySet<string>, now: number): Promise<Plan> {
-    const drains = (op: IpvsOperation): boolean =>
+  /** Removals of TCP entries that may carry connections: they drain instead of going at once. */
+  #drains(op: IpvsOperation, forceDelete: ReadonlySet<string>): boolean {
+    return (
       op.virtualServer.protocol === 'TCP' &&
-      (op.kind === 'deleteVirtualServer' || (op.kind === 'deleteRealServer' && !forceDelete.has(`${virtualServerKey(op.virtualServer)} ${realServerKey(op.realServer)}`)));
-    if (!plan.ipvs.some(drains)) return plan;
+      (op.kind === 'deleteVirtualServer' || (op.kind === 'deleteRealServer' && !forceDelete.has(`${virtualServerKey(op.virtualServer)} ${realServerKey(op.realServer)}`)))
+    );
+  }
+
+  /** The operations that carry out draining removals: deletions of idle entries, weight 0 for the rest. */
+  async #gracefully(drains: readonly IpvsOperation[], statuses: Statuses, now: number): Promise<IpvsOperation[]> {
     const ipvs: IpvsOperation[] = [];
-    for (const op of plan.ipvs) {
-      if (!drains(op)) ipvs.push(op);
-      else if (op.kind === 'deleteRealServer') ipvs.push(...(await this.#drainRealServer(op.virtualServer, op.realServer, statuses, now)));
+    for (const op of drains) {
+      if (op.kind === 'deleteRealServer') ipvs.push(...(await this.#drainRealServer(op.virtualServer, op.realServer, statuses, now)));
       else if (op.kind === 'deleteVirtualServer') ipvs.push(...(await this.#drainVirtualServer(op, statuses, now)));
     }
-    return { bind: plan.bind, ipvs, unbind: plan.unbind };
+    return ipvs;
   }
 
   /** A TCP real server on its way out: deleted when idle, else kept at weight 0 until it is. */

@@ -103,9 +103,10 @@ describe('Reconciler', () => {
       ['default/web-x', webSlice],
       ['default/api-x', slice('api', ['10.244.0.10'])],
     ]);
+    // the new endpoint first; the old one's removal waits for its connection count (it has none)
     expect(second.ipvs.log.filter((e) => e.write).map((e) => `${e.call} ${e.key}`)).to.deep.equal([
-      'deleteRealServer TCP/10.96.0.20:443 -> 10.244.0.9:8080',
       'addRealServer TCP/10.96.0.20:443 -> 10.244.0.10:8080',
+      'deleteRealServer TCP/10.96.0.20:443 -> 10.244.0.9:8080',
     ]);
     expect(second.ipvs.log.some((e) => e.call === 'flush')).to.equal(false);
     expect(second.link.writeCount).to.equal(0);
