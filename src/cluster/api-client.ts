@@ -4,8 +4,9 @@
 import { createRequire } from 'node:module';
 import type * as Http from 'node:http';
 import type * as Https from 'node:https';
+import type * as Zlib from 'node:zlib';
 import type { ApiConnection } from './kubeconfig.js';
-import { ListStreamParser } from './list-stream.js';
+import { ListDecodeError, ListStreamParser } from './list-stream.js';
 
 /** An HTTP answer other than 200; `statusCode` as client-node's errors carry it. */
 export class ApiStatusError extends Error {
@@ -26,6 +27,8 @@ const http = require('node:http') as typeof Http;
 // node:https (with tls and crypto) only when the API server is https: a plain-http --master, as in
 // tests and benchmarks, does not pay for loading them
 let https: typeof Https | undefined;
+// node:zlib only once an answer comes compressed
+let zlib: typeof Zlib | undefined;
 
 /** How long the server may take to send response headers. */
 const HEADERS_TIMEOUT_MS = 30_000;
@@ -44,11 +47,11 @@ function urlOf(connection: ApiConnection, path: string, query: Query): URL {
 }
 
 /** Sends a GET and resolves with the response once its headers are in. */
-async function get(connection: ApiConnection, path: string, query: Query, signal: AbortSignal): Promise<Http.IncomingMessage> {
+async function get(connection: ApiConnection, path: string, query: Query, signal: AbortSignal, extraHeaders: Readonly<Record<string, string>> = {}): Promise<Http.IncomingMessage> {
   signal.throwIfAborted();
   const security = await connection.security();
   const url = urlOf(connection, path, query);
-  const headers = { Accept: 'application/json', ...security.headers };
+  const headers = { Accept: 'application/json', ...extraHeaders, ...security.headers };
   return new Promise((resolve, reject) => {
     let req: Http.ClientRequest;
     if (url.protocol === 'https:') {
@@ -104,15 +107,36 @@ export interface ListResult<T> {
 }
 
 /**
- * One list request, each item handed to `map` (which slims it) as soon as its bytes are in, so no
- * full object outlives its own parse; rejects on a non-200 answer, a body that is not a list
- * document, or when `signal` aborts.
+ * Up to this many (decompressed) bytes a list body is parsed whole; beyond, item by item as it
+ * streams in. Measured in UML: at 2,500 KB the native whole-body parse was ~150 ms faster than
+ * the streaming scanner (JavaScript that runs cold in a fresh process); at 13 MB streaming was
+ * ~500 ms faster, because a whole-body parse keeps every full object alive at once.
  */
-export async function listObjects<T>(connection: ApiConnection, path: string, query: Query, signal: AbortSignal, map: (item: unknown) => T): Promise<ListResult<T>> {
-  const res = await get(connection, path, query, signal);
+const WHOLE_PARSE_MAX_BYTES = 4 * 2 ** 20;
+
+/**
+ * One list request, each item handed to `map` (which slims it); rejects on a non-200 answer, a
+ * body that is not a list document, or when `signal` aborts.
+ */
+export async function listObjects<T>(
+  connection: ApiConnection,
+  path: string,
+  query: Query,
+  signal: AbortSignal,
+  map: (item: unknown) => T,
+  wholeParseMaxBytes = WHOLE_PARSE_MAX_BYTES,
+): Promise<ListResult<T>> {
+  // gzip, as client-go asks for it: the API server compresses large list answers (a tenth of the
+  // bytes for Kubernetes JSON); watch streams are never compressed
+  const res = await get(connection, path, query, signal, { 'Accept-Encoding': 'gzip' });
   if (res.statusCode !== 200) throw await statusError(res);
   const items: T[] = [];
-  const parser = new ListStreamParser((item) => items.push(map(item)));
+  const gzipped = /^\s*gzip\s*$/i.test(res.headers['content-encoding'] ?? '');
+  const body: NodeJS.ReadableStream = gzipped ? res.pipe((zlib ??= require('node:zlib') as typeof Zlib).createGunzip()) : res;
+  // chunks are held until the body proves large; then the streaming parser takes over
+  const held: Buffer[] = [];
+  let heldBytes = 0;
+  let parser: ListStreamParser | undefined;
   await new Promise<void>((resolve, reject) => {
     let failed = false;
     const fail = (e: unknown): void => {
@@ -121,22 +145,50 @@ export async function listObjects<T>(connection: ApiConnection, path: string, qu
       res.destroy();
       reject(e instanceof Error ? e : new Error(String(e)));
     };
-    res.on('data', (chunk: Buffer) => {
+    if (gzipped) body.on('error', (e: unknown) => fail(new Error(`the list answer does not decompress: ${e instanceof Error ? e.message : String(e)}`)));
+    body.on('data', (chunk: Buffer) => {
       if (failed) return;
       try {
-        parser.write(chunk);
+        if (parser !== undefined) {
+          parser.write(chunk);
+          return;
+        }
+        held.push(chunk);
+        heldBytes += chunk.length;
+        if (heldBytes > wholeParseMaxBytes) {
+          parser = new ListStreamParser((item) => items.push(map(item)));
+          for (const c of held.splice(0)) parser.write(c);
+        }
       } catch (e) {
         fail(e);
       }
     });
-    res.on('end', () => {
+    body.on('end', () => {
       if (!failed) resolve();
     });
     res.on('error', fail);
     res.on('aborted', () => fail(new Error('the response was cut short')));
   });
-  const skeleton = parser.end();
-  return { items, resourceVersion: skeleton.metadata?.resourceVersion ?? '' };
+  if (parser !== undefined) return { items, resourceVersion: parser.end().metadata?.resourceVersion ?? '' };
+  const list = parseWholeList(Buffer.concat(held, heldBytes));
+  for (const item of list.items) items.push(map(item));
+  return { items, resourceVersion: list.resourceVersion };
+}
+
+function parseWholeList(body: Buffer): { items: readonly unknown[]; resourceVersion: string } {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(body.toString('utf8'));
+  } catch (e) {
+    throw new ListDecodeError(`the list document is not JSON: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) throw new ListDecodeError('the list document is not an object');
+  const list = doc as { items?: unknown; metadata?: { resourceVersion?: unknown } };
+  if (list.items !== undefined && list.items !== null && !Array.isArray(list.items)) throw new ListDecodeError('items is not an array');
+  const items = (list.items ?? []) as readonly unknown[];
+  if (items.some((i) => i === null || typeof i !== 'object' || Array.isArray(i))) throw new ListDecodeError('an element of items is not an object');
+  const rv = list.metadata?.resourceVersion;
+  return { items, resourceVersion: typeof rv === 'string' ? rv : '' };
 }
 
 export type WatchEventHandler = (type: string, object: unknown) => void;

@@ -87,6 +87,9 @@ export class ListStreamParser {
         continue;
       }
       const c = chunk[i] as number;
+      if (this.#itemsDepth !== 0 && this.#depth === this.#itemsDepth && c !== OPEN_OBJECT && c !== CLOSE_ARRAY && c !== COMMA && !isSpace(c)) {
+        throw new ListDecodeError('an element of items is not an object');
+      }
       if (c === QUOTE) {
         this.#inString = true;
         // a string right inside the top-level object: a key (or a value), kept to spot "items"
@@ -96,7 +99,6 @@ export class ListStreamParser {
         }
       } else if (c === OPEN_OBJECT || c === OPEN_ARRAY) {
         if (this.#itemsDepth !== 0 && this.#depth === this.#itemsDepth) {
-          if (c !== OPEN_OBJECT) throw new ListDecodeError('an element of items is not an object');
           this.#itemParts = [];
           segmentStart = i;
         }

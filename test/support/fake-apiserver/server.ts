@@ -14,6 +14,7 @@ import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { parseFieldSelector, parseLabelSelector, SelectorError, type LabelMatcher, type ObjectMatcher } from './selectors.js';
 
 export type ResourceName = 'services' | 'endpointslices' | 'nodes';
@@ -59,6 +60,9 @@ function resourceOfKind(kind: string | undefined): ResourceInfo {
   throw new Error(`fake-apiserver: unsupported kind ${String(kind)} (Service, EndpointSlice, Node)`);
 }
 
+/** kube-apiserver compresses answers from this size on (for clients that accept gzip) */
+const GZIP_MIN_BYTES = 128 * 1024;
+
 interface HistoryEvent {
   readonly rv: number;
   readonly resource: ResourceName;
@@ -93,10 +97,14 @@ export interface FakeApiServerOptions {
   readonly initialResourceVersion?: number;
   /** answer as if no labelSelector was sent (to test a client's own filtering) */
   readonly ignoreLabelSelectors?: boolean;
+  /** never compress list answers, whatever the client accepts */
+  readonly noCompression?: boolean;
 }
 
 export interface RequestCounts {
   list: number;
+  /** list answers sent gzip-compressed */
+  gzipped: number;
   watch: number;
   gone: number;
   unavailable: number;
@@ -163,7 +171,7 @@ export class FakeApiServer {
    * that resourceVersion. A real API server runs elsewhere; here it shares the machine (one CPU in
    * UML) with the proxy under test, so it does not re-encode megabytes it already encoded.
    */
-  readonly #lists = new Map<string, { readonly rv: number; readonly body: Buffer }>();
+  readonly #lists = new Map<string, { readonly rv: number; readonly body: Buffer; gzipped?: Buffer }>();
   readonly #events: KubeObject[] = [];
   /** resources answering 503; 'all' for every API path */
   readonly #unavailable = new Set<ResourceName | 'all'>();
@@ -174,7 +182,7 @@ export class FakeApiServer {
   readonly requestLog: string[] = [];
   #bookmarkTimer: NodeJS.Timeout | undefined;
   #url = '';
-  readonly requests: RequestCounts = { list: 0, watch: 0, gone: 0, unavailable: 0 };
+  readonly requests: RequestCounts = { list: 0, watch: 0, gone: 0, unavailable: 0, gzipped: 0 };
 
   private constructor(options: FakeApiServerOptions) {
     this.#options = {
@@ -185,6 +193,7 @@ export class FakeApiServer {
       bookmarkIntervalMs: options.bookmarkIntervalMs ?? 0,
       initialResourceVersion: options.initialResourceVersion ?? 1000,
       ignoreLabelSelectors: options.ignoreLabelSelectors ?? false,
+      noCompression: options.noCompression ?? false,
     };
     this.#rv = this.#options.initialResourceVersion;
     this.#floorRv = this.#rv;
@@ -619,7 +628,7 @@ export class FakeApiServer {
         return;
       }
       this.requests.list++;
-      this.#sendList(res, resource, path.namespace, url.searchParams);
+      this.#sendList(req, res, resource, path.namespace, url.searchParams);
       return;
     }
     if (method === 'GET') {
@@ -695,7 +704,7 @@ export class FakeApiServer {
     }
   }
 
-  #sendList(res: ServerResponse, resource: ResourceName, namespace: string | undefined, query: URLSearchParams): void {
+  #sendList(req: IncomingMessage, res: ServerResponse, resource: ResourceName, namespace: string | undefined, query: URLSearchParams): void {
     const cacheKey = `${resource}|${namespace ?? ''}|${query.toString()}`;
     let cached = this.#lists.get(cacheKey);
     if (cached?.rv !== this.#rv) {
@@ -711,6 +720,14 @@ export class FakeApiServer {
       // splice the items in as text: no second serialisation of 10,000 objects
       cached = { rv: this.#rv, body: Buffer.from(`${head.slice(0, -1)},"items":[${items.join(',')}]}`) };
       this.#lists.set(cacheKey, cached);
+    }
+    // kube-apiserver compresses answers of 128 KiB or more for clients that accept gzip (level 1)
+    if (cached.body.length >= GZIP_MIN_BYTES && /\bgzip\b/i.test(req.headers['accept-encoding'] ?? '') && !this.#options.noCompression) {
+      cached.gzipped ??= gzipSync(cached.body, { level: 1 });
+      this.requests.gzipped++;
+      res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Encoding': 'gzip', 'Content-Length': cached.gzipped.length });
+      res.end(cached.gzipped);
+      return;
     }
     res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': cached.body.length });
     res.end(cached.body);

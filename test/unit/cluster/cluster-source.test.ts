@@ -321,6 +321,33 @@ describe('cluster adapter (its list/watch informers against the fake API server)
     expect(a.metadata?.resourceVersion).to.not.equal(undefined);
   });
 
+  it('reads large lists gzip-compressed, as kube-apiserver sends them, and plain ones alike', async () => {
+    // 3,000 Services: a list answer far over the 128 KiB the API server starts compressing at
+    api.createMany(Array.from({ length: 3000 }, (_, i) => service(`big-${i}`)));
+    startSource();
+    await rec.until(() => rec.count('synced') === 1);
+    expect(api.requests.gzipped).to.be.greaterThan(0);
+    expect(rec.services.size).to.equal(3000);
+    expect(rec.services.has('default/big-2999')).to.equal(true);
+
+    const plain = await FakeApiServer.start({ noCompression: true });
+    try {
+      plain.createMany(Array.from({ length: 3000 }, (_, i) => service(`big-${i}`)));
+      const kc = new KubeConfig();
+      kc.loadFromString(plain.kubeconfig());
+      const other = new Recorder();
+      const source = new ClusterSource(other, { nodeName: '', kubeConfig: kc, logger: other, metrics: other, backoff: { initialMs: 10, maxMs: 80 } });
+      sources.push(source);
+      source.start();
+      await other.until(() => other.count('synced') === 1);
+      expect(plain.requests.gzipped).to.equal(0);
+      expect(other.services.size).to.equal(3000);
+      await source.stop();
+    } finally {
+      await plain.close();
+    }
+  });
+
   it('relists after a 410 given as HTTP status, reporting nothing when nothing changed', async () => {
     const gone = await FakeApiServer.start({ goneAs: 'status' });
     try {

@@ -63,6 +63,7 @@ describe('list stream parser', () => {
     ['a truncated document', '{"metadata":{},"items":[{"a":1},{"b"'],
     ['an item that is not JSON', '{"items":[{"a":tru}]}'],
     ['an element that is not an object', '{"items":[[1]]}'],
+    ['an element that is a string or a number', '{"items":[{},"x",1]}'],
     ['text after the document', '{"items":[]} x'],
     ['a document that is not an object', '[1,2]'],
   ] as const) {

@@ -1,0 +1,51 @@
+// List requests against the fake API server: the same items and resourceVersion whether the body
+// is parsed whole or streamed item by item, compressed or not; a body that is not a list is refused.
+import { expect } from 'chai';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { listObjects } from '../../../src/cluster/api-client.js';
+import { loadConnection } from '../../../src/cluster/kubeconfig.js';
+import { ListDecodeError } from '../../../src/cluster/list-stream.js';
+import { FakeApiServer, serviceObject } from '../../support/fake-apiserver/index.js';
+
+const names = (items: readonly unknown[]): string[] => items.map((i) => (i as { metadata: { name: string } }).metadata.name).sort();
+
+describe('list requests', () => {
+  for (const compression of [true, false]) {
+    it(`parse whole and streamed alike (${compression ? 'gzip' : 'plain'})`, async () => {
+      const api = await FakeApiServer.start({ noCompression: !compression });
+      try {
+        // ~600 KB: over the 128 KiB the API server compresses from
+        api.createMany(Array.from({ length: 2000 }, (_, i) => serviceObject('default', `svc-${i}`, { clusterIP: `10.96.${i >> 8}.${i & 255}`, ports: [{ port: 80 }] })));
+        const connection = loadConnection({ master: api.url });
+        const signal = AbortSignal.timeout(30_000);
+        const whole = await listObjects(connection, '/api/v1/services', {}, signal, (x) => x);
+        const streamed = await listObjects(connection, '/api/v1/services', {}, signal, (x) => x, 1024);
+        expect(names(whole.items)).to.have.length(2000);
+        expect(names(streamed.items)).to.deep.equal(names(whole.items));
+        expect(streamed.resourceVersion).to.equal(whole.resourceVersion).and.not.equal('');
+        expect(api.requests.gzipped).to.equal(compression ? 2 : 0);
+      } finally {
+        await api.close();
+      }
+    });
+  }
+
+  it('refuses an answer that is not a list document, whole or streamed', async () => {
+    const server = createServer((_req, res) => {
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      res.end('{"metadata":{},"items":[{"a":1},"oops"]}');
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const connection = loadConnection({ master: `http://127.0.0.1:${(server.address() as AddressInfo).port}` });
+      for (const max of [undefined, 4]) {
+        const err = await listObjects(connection, '/api/v1/services', {}, AbortSignal.timeout(5000), (x) => x, max).catch((e: unknown) => e);
+        expect(err).to.be.instanceOf(ListDecodeError);
+      }
+    } finally {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    }
+  });
+});
