@@ -262,6 +262,8 @@ function percentile(sorted: readonly number[], p: number): number {
 interface ProxyResult {
   readonly coldMs: number;
   readonly latencyMs: { readonly p50: number; readonly p95: number; readonly p99: number; readonly max: number };
+  /** each change's event-to-kernel time, in the order the changes were made */
+  readonly latencySamplesMs: readonly number[];
   readonly rssAfterColdMiB: number;
   readonly rssAfterEventsMiB: number;
   /** V8 heap in use (the proxy's nodejs_heap_size_used_bytes) */
@@ -325,6 +327,8 @@ async function childProxy(shape: Shape): Promise<ProxyResult> {
       latencies.push(performance.now() - t);
       await sleep(20);
     }
+    // in the order taken (the JSON keeps them: a slow start shows), then sorted for percentiles
+    const latencySamplesMs = latencies.map((l) => Math.round(l * 10) / 10);
     latencies.sort((a, b) => a - b);
 
     // 3. 10,000 more events (an endpoint flips between two addresses), 100 per 10 ms tick
@@ -385,6 +389,7 @@ async function childProxy(shape: Shape): Promise<ProxyResult> {
     return {
       coldMs,
       latencyMs: { p50: percentile(latencies, 50), p95: percentile(latencies, 95), p99: percentile(latencies, 99), max: latencies.at(-1) ?? NaN },
+      latencySamplesMs,
       rssAfterColdMiB,
       rssAfterEventsMiB,
       heapAfterColdMiB,
