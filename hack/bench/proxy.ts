@@ -211,6 +211,28 @@ async function stopProxy(p: Proxy): Promise<void> {
   clearTimeout(t);
 }
 
+/** Times of the proxy's milestone log lines, in ms after `spawnedAt` (its JSON log carries ISO times). */
+function coldPhases(output: string, spawnedAt: number): Record<string, number> {
+  const milestones: Record<string, string> = {
+    started: 'kube-ipvs-proxy starting',
+    listed: 'initial Services and EndpointSlices listed',
+    programmed: 'initial sync done: the kernel holds every Service',
+  };
+  const phases: Record<string, number> = {};
+  for (const line of output.split('\n')) {
+    if (!line.startsWith('{')) continue;
+    try {
+      const entry = JSON.parse(line) as { msg?: unknown; time?: unknown };
+      for (const [phase, msg] of Object.entries(milestones)) {
+        if (entry.msg === msg && typeof entry.time === 'string') phases[phase] = Date.parse(entry.time) - spawnedAt;
+      }
+    } catch {
+      // not a log line
+    }
+  }
+  return phases;
+}
+
 function rssMiB(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) / 1024 : NaN;
@@ -266,6 +288,8 @@ interface ProxyResult {
   readonly latencySamplesMs: readonly number[];
   /** mean time from a change's arrival in the proxy to its sync's end (the proxy's own share) */
   readonly proxyShareMeanMs: number;
+  /** when (ms after spawn) the proxy's log said it started, had listed everything, and was done */
+  readonly coldPhasesMs: Readonly<Record<string, number>>;
   readonly rssAfterColdMiB: number;
   readonly rssAfterEventsMiB: number;
   /** V8 heap in use (the proxy's nodejs_heap_size_used_bytes) */
@@ -293,6 +317,7 @@ async function childProxy(shape: Shape): Promise<ProxyResult> {
     // Service's real servers, one small dump every 20 ms) is confirmed by a full read; if that
     // read finds anything missing, full reads continue and the time is theirs.
     const t0 = performance.now();
+    const spawnedAt = Date.now();
     const p = (proxy = startProxy(kubeconfig, '1h'));
     await until('the last virtual server', p, async () => ((await ipvs.listRealServers(last).catch(() => [])).length === shape.reals ? true : undefined), 600_000, 20);
     let coldMs = performance.now() - t0;
@@ -300,6 +325,7 @@ async function childProxy(shape: Shape): Promise<ProxyResult> {
       await until('the whole table', p, async () => ((await complete(shape)) ? true : undefined), 600_000, 50);
       coldMs = performance.now() - t0;
     }
+    const coldPhasesMs = coldPhases(p.output(), spawnedAt);
     await sleep(500);
     const pid = p.child.pid ?? 0;
     const rssAfterColdMiB = rssMiB(pid);
@@ -400,6 +426,7 @@ async function childProxy(shape: Shape): Promise<ProxyResult> {
       latencyMs: { p50: percentile(latencies, 50), p95: percentile(latencies, 95), p99: percentile(latencies, 99), max: latencies.at(-1) ?? NaN },
       latencySamplesMs,
       proxyShareMeanMs,
+      coldPhasesMs,
       rssAfterColdMiB,
       rssAfterEventsMiB,
       heapAfterColdMiB,
@@ -490,7 +517,7 @@ async function main(): Promise<void> {
         } else {
           const r = inNetns<ProxyResult>(ns, what, shape);
           proxies.push(r);
-          line.push(`proxy cold ${f0(r.coldMs)} ms, change p95 ${f1(r.latencyMs.p95)} ms (in the proxy: mean ${f1(r.proxyShareMeanMs)} ms), RSS ${f0(r.rssAfterColdMiB)}→${f0(r.rssAfterEventsMiB)} MiB (heap ${f0(r.heapAfterColdMiB)}→${f0(r.heapAfterEventsMiB)}), events ${f0(r.eventsMs)} ms, audit ${r.auditWrites} writes ${f0(r.auditMs)} ms`);
+          line.push(`proxy cold ${f0(r.coldMs)} ms (started ${f0(r.coldPhasesMs.started ?? NaN)}, listed ${f0(r.coldPhasesMs.listed ?? NaN)}, programmed ${f0(r.coldPhasesMs.programmed ?? NaN)}), change p95 ${f1(r.latencyMs.p95)} ms (in the proxy: mean ${f1(r.proxyShareMeanMs)} ms), RSS ${f0(r.rssAfterColdMiB)}→${f0(r.rssAfterEventsMiB)} MiB (heap ${f0(r.heapAfterColdMiB)}→${f0(r.heapAfterEventsMiB)}), events ${f0(r.eventsMs)} ms, audit ${r.auditWrites} writes ${f0(r.auditMs)} ms`);
         }
       }
       console.log(`run ${run}: ${line.join('; ')}`);

@@ -459,6 +459,10 @@ export class Reconciler implements ClusterObjectHandler {
       this.#failuresInRow = 0;
       this.#retryAt = undefined;
       this.#needFull = false;
+      if (this.#lastSuccessAt === undefined) {
+        // when this node started serving every Service: what an operator waits for after a restart
+        this.#log.info('initial sync done: the kernel holds every Service', { durationMs: now - startedAt, operations, applied, virtualServers: this.#desired.size });
+      }
       this.#lastSuccessAt = now;
       if (pendingSince !== undefined) this.#metrics.observeNetworkProgramming((now - pendingSince) / 1000);
     }
