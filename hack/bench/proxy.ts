@@ -308,7 +308,10 @@ async function childProxy(shape: Shape): Promise<ProxyResult> {
   api.createMany(apiObjects(shape));
   const kubeconfig = api.writeKubeconfig();
   // the API server serialises each object once and caches it: do it now, not while the proxy lists
-  for (const path of ['/api/v1/services', '/apis/discovery.k8s.io/v1/endpointslices']) await (await fetch(`${api.url}${path}`)).arrayBuffer();
+  for (const path of ['/api/v1/services', '/apis/discovery.k8s.io/v1/endpointslices']) {
+    // both encodings the proxy may ask for (it accepts gzip, as client-go does)
+    for (const encoding of ['gzip', 'identity']) await (await fetch(`${api.url}${path}`, { headers: { 'Accept-Encoding': encoding } })).arrayBuffer();
+  }
   const ipvs = await openIpvsKernel();
   const last = virtualServerOf(shape.services - 1);
   let proxy: Proxy | undefined;
@@ -467,7 +470,11 @@ function freshNetns(name: string): string {
 }
 
 function inNetns<T>(netns: string, what: string, shape: Shape): T {
-  const out = execFileSync('ip', ['netns', 'exec', netns, process.execPath, '--expose-gc', SELF, '--child', what, `${shape.services}x${shape.reals}`], {
+  // --expose-gc: the bench collects its own garbage between latency samples, and --single-threaded-gc
+  // makes that collection finish inside gc(): V8's concurrent sweeper threads would otherwise go on
+  // sweeping the bench's large heap (the fake API server's 20,000 objects at 10000x5) during the
+  // next sample, on the one CPU the proxy needs
+  const out = execFileSync('ip', ['netns', 'exec', netns, process.execPath, '--expose-gc', '--single-threaded-gc', SELF, '--child', what, `${shape.services}x${shape.reals}`], {
     encoding: 'utf8',
     maxBuffer: 64 * 1024 * 1024,
     stdio: ['ignore', 'pipe', 'inherit'],
