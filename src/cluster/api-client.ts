@@ -79,6 +79,18 @@ async function get(connection: ApiConnection, path: string, query: Query, signal
   });
 }
 
+/** A rejection that happens once and ends the response: the first error wins, later ones are moot. */
+function failOnce(res: Http.IncomingMessage, reject: (e: Error) => void): ((e: unknown) => void) & { readonly failed: boolean } {
+  let failed = false;
+  const fail = (e: unknown): void => {
+    if (failed) return;
+    failed = true;
+    res.destroy();
+    reject(e instanceof Error ? e : new Error(String(e)));
+  };
+  return Object.defineProperty(fail, 'failed', { get: () => failed }) as typeof fail & { readonly failed: boolean };
+}
+
 function readBody(res: Http.IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -138,16 +150,10 @@ export async function listObjects<T>(
   let heldBytes = 0;
   let parser: ListStreamParser | undefined;
   await new Promise<void>((resolve, reject) => {
-    let failed = false;
-    const fail = (e: unknown): void => {
-      if (failed) return;
-      failed = true;
-      res.destroy();
-      reject(e instanceof Error ? e : new Error(String(e)));
-    };
+    const fail = failOnce(res, reject);
     if (gzipped) body.on('error', (e: unknown) => fail(new Error(`the list answer does not decompress: ${e instanceof Error ? e.message : String(e)}`)));
     body.on('data', (chunk: Buffer) => {
-      if (failed) return;
+      if (fail.failed) return;
       try {
         if (parser !== undefined) {
           parser.write(chunk);
@@ -164,7 +170,7 @@ export async function listObjects<T>(
       }
     });
     body.on('end', () => {
-      if (!failed) resolve();
+      if (!fail.failed) resolve();
     });
     res.on('error', fail);
     res.on('aborted', () => fail(new Error('the response was cut short')));
@@ -202,16 +208,10 @@ export async function watchObjects(connection: ApiConnection, path: string, quer
   if (res.statusCode !== 200) throw await statusError(res);
   return new Promise<void>((resolve, reject) => {
     let rest = '';
-    let failed = false;
-    const fail = (e: unknown): void => {
-      if (failed) return;
-      failed = true;
-      res.destroy();
-      reject(e instanceof Error ? e : new Error(String(e)));
-    };
+    const fail = failOnce(res, reject);
     res.setEncoding('utf8');
     res.on('data', (chunk: string) => {
-      if (failed) return;
+      if (fail.failed) return;
       let text = rest + chunk;
       let nl = text.indexOf('\n');
       while (nl >= 0) {
@@ -232,7 +232,7 @@ export async function watchObjects(connection: ApiConnection, path: string, quer
       rest = text;
     });
     res.on('end', () => {
-      if (!failed) resolve();
+      if (!fail.failed) resolve();
     });
     res.on('error', fail);
     res.on('aborted', () => fail(new Error('the watch stream was cut')));

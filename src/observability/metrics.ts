@@ -53,6 +53,38 @@ const PROGRAMMING_BUCKETS = [
   ...Array.from({ length: 7 }, (_, i) => 120 + 30 * i),
 ];
 
+/**
+ * kube-proxy's `<kind>_changes_total` counter and `<kind>_changes_pending` gauge. Changes arrive per
+ * API event (20,000 of them in an initial list at 10,000 Services): they are counted in plain
+ * numbers here and handed to prom-client only when /metrics is read.
+ */
+function changeCounters(kind: string, help: string, registers: Registry[]): { seen(count: number): void; pending(count: number): void } {
+  let seen = 0;
+  let reported = 0;
+  let pending = 0;
+  new Counter({
+    name: `kubeproxy_sync_proxy_rules_${kind}_changes_total`,
+    help: `Cumulative proxy rules ${help} changes`,
+    registers,
+    collect() {
+      this.inc(seen - reported);
+      reported = seen;
+    },
+  });
+  new Gauge({
+    name: `kubeproxy_sync_proxy_rules_${kind}_changes_pending`,
+    help: `Pending proxy rules ${help} changes`,
+    registers,
+    collect() {
+      this.set(pending);
+    },
+  });
+  return {
+    seen: (count) => void (seen += count),
+    pending: (count) => void (pending = count),
+  };
+}
+
 /** A fresh registry with every metric registered. */
 export function createProxyMetrics(options: MetricsOptions = {}): ProxyMetrics {
   const registry = new Registry();
@@ -63,33 +95,8 @@ export function createProxyMetrics(options: MetricsOptions = {}): ProxyMetrics {
   const lastSync = new Gauge({ name: 'kubeproxy_sync_proxy_rules_last_timestamp_seconds', help: 'The last time proxy rules were successfully synced', registers });
   const lastQueued = new Gauge({ name: 'kubeproxy_sync_proxy_rules_last_queued_timestamp_seconds', help: 'The last time a sync of proxy rules was queued', registers });
   const programming = new Histogram({ name: 'kubeproxy_network_programming_duration_seconds', help: 'In Cluster Network Programming Latency in seconds', buckets: PROGRAMMING_BUCKETS, registers });
-  // Changes arrive per API event (20,000 of them in an initial list at 10,000 Services): counted in
-  // plain numbers here and handed to prom-client only when /metrics is read.
-  const changes = { services: 0, servicesReported: 0, servicesPending: 0, endpoints: 0, endpointsReported: 0, endpointsPending: 0 };
-  new Counter({
-    name: 'kubeproxy_sync_proxy_rules_service_changes_total',
-    help: 'Cumulative proxy rules Service changes',
-    registers,
-    collect() {
-      this.inc(changes.services - changes.servicesReported);
-      changes.servicesReported = changes.services;
-    },
-  });
-  new Gauge({ name: 'kubeproxy_sync_proxy_rules_service_changes_pending', help: 'Pending proxy rules Service changes', registers, collect() {
-    this.set(changes.servicesPending);
-  } });
-  new Counter({
-    name: 'kubeproxy_sync_proxy_rules_endpoint_changes_total',
-    help: 'Cumulative proxy rules Endpoint changes',
-    registers,
-    collect() {
-      this.inc(changes.endpoints - changes.endpointsReported);
-      changes.endpointsReported = changes.endpoints;
-    },
-  });
-  new Gauge({ name: 'kubeproxy_sync_proxy_rules_endpoint_changes_pending', help: 'Pending proxy rules Endpoint changes', registers, collect() {
-    this.set(changes.endpointsPending);
-  } });
+  const serviceChanges = changeCounters('service', 'Service', registers);
+  const endpointChanges = changeCounters('endpoint', 'Endpoint', registers);
   // a gauge despite the _total suffix, as in kube-proxy: the count as of the last sync
   const noLocal = new Gauge({
     name: 'kubeproxy_sync_proxy_rules_no_local_endpoints_total',
@@ -140,10 +147,10 @@ export function createProxyMetrics(options: MetricsOptions = {}): ProxyMetrics {
     },
     syncQueued: (atMs) => lastQueued.set(atMs / 1000),
     observeNetworkProgramming: (seconds) => programming.observe(seconds),
-    serviceChangesSeen: (count = 1) => void (changes.services += count),
-    setServiceChangesPending: (count) => void (changes.servicesPending = count),
-    endpointChangesSeen: (count = 1) => void (changes.endpoints += count),
-    setEndpointChangesPending: (count) => void (changes.endpointsPending = count),
+    serviceChangesSeen: (count = 1) => serviceChanges.seen(count),
+    setServiceChangesPending: (count) => serviceChanges.pending(count),
+    endpointChangesSeen: (count = 1) => endpointChanges.seen(count),
+    setEndpointChangesPending: (count) => endpointChanges.pending(count),
     setNoLocalEndpoints: (policy, count) => noLocal.set({ traffic_policy: policy }, count),
     healthzAnswered: (code) => healthz.inc({ code: String(code) }),
     livezAnswered: (code) => livez.inc({ code: String(code) }),
