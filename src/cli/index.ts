@@ -1,3 +1,3 @@
 // cli: the composition root — parses the configuration, opens the kernel ports, wires the cluster
-// adapter, reconciler and observability together, and handles signals. No logic of its own.
+// adapter, reconciler and observability together, handles signals, and sets the process's heap policy.
 export { runCommand, type CommandResult } from './run.js';

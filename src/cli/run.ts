@@ -22,7 +22,7 @@ import {
 } from '../observability/index.js';
 import { DEFAULT_LINK_NAME, Reconciler, cleanupOwnedState, type ReconcilerMetrics } from '../proxier/index.js';
 import { applyIpvsSysctls, checkBridgeNfCallIptables } from '../sysctl/index.js';
-import { proxyIdleCollector, type IdleCollector } from './idle-gc.js';
+import { proxyIdleCollector, type IdleCollector } from './heap-policy.js';
 import { loggingIpvsKernel, loggingLinkKernel } from './kernel-logging.js';
 import { Reopener, reopeningIpvsKernel, reopeningLinkKernel } from './reopening.js';
 

@@ -1,4 +1,5 @@
-// Hands memory back after bursts. V8 sizes its young generation for throughput while work pours in
+// The process's heap policy: the young generation held small (capYoungGeneration), and memory
+// handed back after bursts. V8 sizes its young generation for throughput while work pours in
 // (the initial lists, an event storm) and keeps what it grew, old-generation pages included, until a
 // memory-reducing full collection, which an idle process never triggers: after 10,000 EndpointSlice
 // events the bench saw RSS stay ~25% up with the heap in use flat. So the proxy collects that way

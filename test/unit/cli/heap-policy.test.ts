@@ -1,7 +1,7 @@
 // The idle collector: one full collection after a quiet period following work, only when the heap
 // has free space worth handing back, at most once per interval; and V8's gc() is really reachable.
 import { expect } from 'chai';
-import { IdleCollector, fullGarbageCollection } from '../../../src/cli/idle-gc.js';
+import { IdleCollector, fullGarbageCollection } from '../../../src/cli/heap-policy.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
