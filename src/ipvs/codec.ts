@@ -1,7 +1,6 @@
 // Pure encode/decode of IPVS generic netlink messages to and from the model's VirtualServer and
 // RealServer. Identity/settings and observed counters are decoded into separate fields.
-import ipaddr from 'ipaddr.js';
-import { ipv4Octets } from '../model/index.js';
+import { addressFromBytes, addressToBytes } from '../netlink/address.js';
 import type {
   ForwardMethod,
   IpFamily,
@@ -60,21 +59,16 @@ function familyOfAf(af: number): IpFamily {
 
 /** Raw network-order bytes of an address of the given family (4 or 16 bytes). */
 export function addressBytes(family: IpFamily, address: string): Buffer {
-  if (family === 4) {
-    const octets = ipv4Octets(address);
-    if (octets !== undefined) return Buffer.from(octets);
-  }
-  const parsed = ipaddr.parse(address);
-  const want = family === 4 ? 'ipv4' : 'ipv6';
-  if (parsed.kind() !== want) throw new RangeError(`address ${address} is not IPv${family}`);
-  return Buffer.from(parsed.toByteArray());
+  const bytes = addressToBytes(family, address);
+  if (bytes === undefined) throw new RangeError(`address ${address} is not IPv${family}`);
+  return bytes;
 }
 
 /** Canonical text of an address from a reply (the kernel always sends 16 bytes). */
 export function addressText(family: IpFamily, bytes: Buffer): string {
   const n = family === 4 ? 4 : 16;
   if (bytes.length < n) throw new IpvsDecodeError(`address of ${bytes.length} bytes for IPv${family}`);
-  return ipaddr.fromByteArray([...bytes.subarray(0, n)]).toString();
+  return addressFromBytes(bytes.subarray(0, n));
 }
 
 function protocolOfNumber(n: number): Protocol {

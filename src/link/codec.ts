@@ -1,7 +1,6 @@
 // rtnetlink messages for links and addresses: pure encoders and decoders, no I/O.
 // Bodies only (ifinfomsg/ifaddrmsg + attributes); the transport adds the 16-byte nlmsghdr.
-import ipaddr from 'ipaddr.js';
-import { ipv4Octets } from '../model/index.js';
+import { addressFromBytes, addressToBytes } from '../netlink/address.js';
 import { attr, attrString, attrU32, decodeAttrs, readString } from '../netlink/codec.js';
 
 export const RtmType = {
@@ -111,21 +110,10 @@ export interface AddressSpec {
 }
 
 /** Address text → raw bytes, or undefined when the text is not a plain address of that family. */
-export function addressBytes(family: 4 | 6, text: string): Buffer | undefined {
-  if (family === 4) {
-    const octets = ipv4Octets(text);
-    if (octets !== undefined) return Buffer.from(octets);
-    if (!ipaddr.IPv4.isValidFourPartDecimal(text)) return undefined;
-    return Buffer.from(ipaddr.IPv4.parse(text).toByteArray());
-  }
-  if (!ipaddr.IPv6.isValid(text) || text.includes('%')) return undefined;
-  return Buffer.from(ipaddr.IPv6.parse(text).toByteArray());
-}
+export const addressBytes = addressToBytes;
 
 /** Canonical text of raw address bytes (IPv4 dotted, IPv6 RFC 5952), as the model uses it. */
-export function addressText(bytes: Buffer): string {
-  return ipaddr.fromByteArray([...bytes]).toString();
-}
+export const addressText = addressFromBytes;
 
 function ifaddrmsg(family: 4 | 6, prefixLength: number, linkIndex: number): Buffer {
   const b = Buffer.alloc(IFADDRMSG_LEN);
