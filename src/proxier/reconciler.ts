@@ -20,17 +20,16 @@ import type {
   NodeLike,
   RealServer,
   RealServerKey,
-  RealServerStatus,
   ServiceLike,
-  VirtualServer,
   VirtualServerKey,
 } from '../model/index.js';
-import { realServerKey, sameRealServerSettings, sameVirtualServerSettings, virtualServerKey } from '../model/index.js';
+import { sameRealServerSettings, sameVirtualServerSettings, virtualServerKey } from '../model/index.js';
 import type { CleanupResult } from './cleanup.js';
 import { cleanupOwnedState } from './cleanup.js';
 import { ClusterObjectStore } from './object-store.js';
 import type { Clock, Logger, ReconcilerMetrics } from './observability.js';
 import { nullMetrics, silentLogger, systemClock } from './observability.js';
+import { GracefulTermination, type Statuses } from './graceful-termination.js';
 import { readOwnedState } from './read-kernel.js';
 
 export const DEFAULT_LINK_NAME = 'kube-ipvs0';
@@ -116,14 +115,6 @@ export interface ReconcilerHealth {
   readonly lastResult: SyncResult | undefined;
 }
 
-interface Terminating {
-  readonly virtualServer: VirtualServer;
-  /** the real server as kept in the kernel meanwhile: weight 0 */
-  readonly server: RealServer;
-  readonly deadline: number;
-}
-
-type Statuses = Map<VirtualServerKey, Map<RealServerKey, RealServerStatus>>;
 
 function failureOf(e: unknown, operation: string, key: string, virtualServer?: VirtualServerKey): SyncFailure {
   const where = virtualServer === undefined ? {} : { virtualServer };
@@ -134,15 +125,6 @@ function failureOf(e: unknown, operation: string, key: string, virtualServer?: V
 
 /** Per-object retries: 1 s doubling to 5 min, so one refused object neither spins nor blocks. */
 const OBJECT_RETRY_MAX_MS = 5 * 60_000;
-
-/**
- * Connections worth draining for: established ones. IPVS counts closing and TIME_WAIT entries as
- * inactive; they carry no data, and once the real server is gone expire_nodest_conn ends them, so
- * waiting minutes for them (kube-proxy counts them) only delays the removal.
- */
-function liveConnections(status: RealServerStatus | undefined): number {
-  return status?.activeConnections ?? 0;
-}
 
 /** A failure of one object's operation (as opposed to a read, the link, or the transport). */
 function isObjectFailure(f: SyncFailure): boolean {
@@ -176,8 +158,6 @@ export class Reconciler implements ClusterObjectHandler {
   readonly #linkName: string;
   readonly #syncPeriod: number;
   readonly #minSyncPeriod: number;
-  readonly #gracePeriod: number;
-  readonly #gracefulCheckInterval: number;
   readonly #maxBackoff: number;
   readonly #batchSize: number;
   readonly #clock: Clock;
@@ -201,7 +181,7 @@ export class Reconciler implements ClusterObjectHandler {
   #observed: MutableIpvsState = emptyState();
   /** virtual servers to compare at the next partial sync */
   readonly #scope = new Set<VirtualServerKey>();
-  readonly #terminating = new Map<VirtualServerKey, Map<RealServerKey, Terminating>>();
+  readonly #terminating: GracefulTermination;
   /** virtual servers whose last change the kernel refused, with their own retry schedule */
   readonly #objectRetries = new Map<VirtualServerKey, { attempts: number; at: number }>();
 
@@ -211,7 +191,6 @@ export class Reconciler implements ClusterObjectHandler {
   #needFull = true;
   #lastSyncStart = -Infinity;
   #lastFullSync = -Infinity;
-  #nextGracefulCheck = -Infinity;
   #failuresInRow = 0;
   #retryAt: number | undefined;
   #pendingSince: number | undefined;
@@ -235,13 +214,17 @@ export class Reconciler implements ClusterObjectHandler {
     this.#linkName = options.linkName ?? DEFAULT_LINK_NAME;
     this.#syncPeriod = options.syncPeriodMs ?? DEFAULT_SYNC_PERIOD_MS;
     this.#minSyncPeriod = options.minSyncPeriodMs ?? DEFAULT_MIN_SYNC_PERIOD_MS;
-    this.#gracePeriod = options.gracePeriodMs ?? DEFAULT_GRACE_PERIOD_MS;
-    this.#gracefulCheckInterval = options.gracefulCheckIntervalMs ?? DEFAULT_GRACEFUL_CHECK_INTERVAL_MS;
     this.#maxBackoff = options.maxBackoffMs ?? DEFAULT_MAX_BACKOFF_MS;
     this.#batchSize = Math.max(1, options.batchSize ?? DEFAULT_BATCH_SIZE);
     this.#clock = options.clock ?? systemClock;
     this.#log = options.logger ?? silentLogger;
     this.#metrics = options.metrics ?? nullMetrics;
+    this.#terminating = new GracefulTermination({
+      ipvs: this.#ipvs,
+      gracePeriodMs: options.gracePeriodMs ?? DEFAULT_GRACE_PERIOD_MS,
+      checkIntervalMs: options.gracefulCheckIntervalMs ?? DEFAULT_GRACEFUL_CHECK_INTERVAL_MS,
+      logger: this.#log,
+    });
   }
 
   // ---- ClusterObjectHandler -----------------------------------------------------------------
@@ -328,7 +311,8 @@ export class Reconciler implements ClusterObjectHandler {
     if (this.#retryAt !== undefined) candidates.push(this.#retryAt);
     for (const r of this.#objectRetries.values()) candidates.push(Math.max(r.at, minNext));
     candidates.push(this.#lastFullSync + this.#syncPeriod);
-    if (this.#terminating.size > 0) candidates.push(Math.max(this.#nextGracefulCheck, minNext));
+    const gracefulCheck = this.#terminating.nextCheckAt;
+    if (gracefulCheck !== undefined) candidates.push(Math.max(gracefulCheck, minNext));
     // after a failure nothing runs before the backoff is over
     const at = Math.max(this.#clock.now(), Math.min(...candidates), this.#retryAt ?? -Infinity);
     if (this.#timerAt === at) return;
@@ -408,7 +392,7 @@ export class Reconciler implements ClusterObjectHandler {
         this.#observed = read.state;
         for (const [k, v] of read.statuses) statuses.set(k, v);
       }
-      const forceDelete = await this.#reapTerminating(statuses, startedAt);
+      const forceDelete = await this.#terminating.reap(statuses, startedAt, (k) => this.#scope.add(k));
 
       // 3. compare, in scope
       for (const [k, r] of this.#objectRetries) if (r.at <= startedAt) this.#scope.add(k);
@@ -423,9 +407,9 @@ export class Reconciler implements ClusterObjectHandler {
       // 4. apply: what serves traffic first (new and changed entries, addresses bound), then the
       // removals that drain, which need the kernel's connection counts (a dump per virtual server)
       // first: a new endpoint does not wait for the old one's draining to be worked out
-      const drains = (op: IpvsOperation): boolean => this.#drains(op, forceDelete);
+      const drains = (op: IpvsOperation): boolean => this.#terminating.drains(op, forceDelete);
       const serving: Plan = { bind: raw.bind, ipvs: raw.ipvs.filter((op) => !drains(op)), unbind: [] };
-      const draining = raw.ipvs.some(drains) ? await this.#gracefully(raw.ipvs.filter(drains), statuses, startedAt) : [];
+      const draining = raw.ipvs.some(drains) ? await this.#terminating.operationsFor(raw.ipvs.filter(drains), statuses, startedAt) : [];
       const removing: Plan = { bind: [], ipvs: draining, unbind: raw.unbind };
       operations = planSize(serving) + planSize(removing);
       for (const plan of [serving, removing]) if (planSize(plan) > 0) applied += await this.#apply(plan, linkIndex, failures);
@@ -469,8 +453,7 @@ export class Reconciler implements ClusterObjectHandler {
     const result: SyncResult = { kind, startedAt, durationMs: now - startedAt, servicesComputed, operations, applied, failures, rejections };
     this.#lastResult = result;
     this.#metrics.syncFinished(result.durationMs / 1000, systemic.length === 0, now);
-    let terminating = 0;
-    for (const m of this.#terminating.values()) terminating += m.size;
+    const terminating = this.#terminating.count();
     this.#metrics.setProgrammed({ virtualServers: this.#desired.size, realServers: this.#desiredRealServers + terminating, addresses: this.#addressRefs.size });
     this.#metrics.setGracefulTerminations(terminating);
     return result;
@@ -580,7 +563,7 @@ export class Reconciler implements ClusterObjectHandler {
     };
     for (const k of keys) {
       const d = this.#desired.get(k);
-      const leaving = withTerminating ? this.#terminating.get(k) : undefined;
+      const leaving = withTerminating ? this.#terminating.of(k) : undefined;
       if (!d) {
         const o = this.#observed.virtualServers.get(k);
         if (leaving && leaving.size > 0 && o) {
@@ -590,7 +573,7 @@ export class Reconciler implements ClusterObjectHandler {
           addresses.set(o.server.address, vipAddress(o.server.family, o.server.address));
           continue;
         }
-        if (leaving) this.#terminating.delete(k);
+        if (leaving) this.#terminating.forget(k);
         if (o) consider(o.server.family, o.server.address);
         continue;
       }
@@ -604,7 +587,7 @@ export class Reconciler implements ClusterObjectHandler {
         if (d.realServers.has(rk)) leaving.delete(rk); // the endpoint came back: desired weight again
         else realServers.set(rk, t.server);
       }
-      if (leaving.size === 0) this.#terminating.delete(k);
+      if (leaving.size === 0) this.#terminating.forget(k);
       virtualServers.set(k, { server: d.server, realServers });
     }
     return { virtualServers, addresses };
@@ -629,102 +612,6 @@ export class Reconciler implements ClusterObjectHandler {
       if (d) consider(d.server.address);
     }
     return { virtualServers, addresses };
-  }
-
-  // ---- graceful termination -----------------------------------------------------------------
-
-  /**
-   * Reads connection counts of terminating real servers (when due) and releases those with none
-   * left, gone, or past the grace period; returns the ones to delete regardless of counts.
-   */
-  async #reapTerminating(statuses: Statuses, now: number): Promise<Set<string>> {
-    const forceDelete = new Set<string>();
-    if (this.#terminating.size === 0 || now < this.#nextGracefulCheck) return forceDelete;
-    this.#nextGracefulCheck = now + this.#gracefulCheckInterval;
-    for (const [vsKey, leaving] of this.#terminating) {
-      const first = leaving.values().next().value;
-      if (!first) continue;
-      const counts = await this.#statusesOf(first.virtualServer, statuses);
-      for (const [rk, t] of leaving) {
-        const s = counts.get(rk);
-        const connections = liveConnections(s);
-        if (connections === 0 || now >= t.deadline) {
-          if (connections > 0) {
-            forceDelete.add(`${vsKey} ${rk}`);
-            this.#log.info('grace period over; deleting real server with connections left', { virtualServer: vsKey, realServer: rk, connections });
-          }
-          leaving.delete(rk);
-          this.#scope.add(vsKey);
-        }
-      }
-      if (leaving.size === 0) this.#terminating.delete(vsKey);
-    }
-    return forceDelete;
-  }
-
-  async #statusesOf(vs: VirtualServer, statuses: Statuses): Promise<Map<RealServerKey, RealServerStatus>> {
-    const key = virtualServerKey(vs);
-    let m = statuses.get(key);
-    if (!m) {
-      const list = await this.#ipvs.listRealServers(vs);
-      m = new Map(list.map((r) => [realServerKey(r.server), r]));
-      statuses.set(key, m);
-    }
-    return m;
-  }
-
-  /**
-   * A TCP real server leaving with connections goes to weight 0 instead of away (kube-proxy's
-   * graceful termination, #57841); UDP and SCTP ones are deleted at once (#71514: their entries
-   * would keep attracting datagrams; the kernel's expire_nodest_conn drops them).
-   */
-  /** Removals of TCP entries that may carry connections: they drain instead of going at once. */
-  #drains(op: IpvsOperation, forceDelete: ReadonlySet<string>): boolean {
-    return (
-      op.virtualServer.protocol === 'TCP' &&
-      (op.kind === 'deleteVirtualServer' || (op.kind === 'deleteRealServer' && !forceDelete.has(`${virtualServerKey(op.virtualServer)} ${realServerKey(op.realServer)}`)))
-    );
-  }
-
-  /** The operations that carry out draining removals: deletions of idle entries, weight 0 for the rest. */
-  async #gracefully(drains: readonly IpvsOperation[], statuses: Statuses, now: number): Promise<IpvsOperation[]> {
-    const ipvs: IpvsOperation[] = [];
-    for (const op of drains) {
-      if (op.kind === 'deleteRealServer') ipvs.push(...(await this.#drainRealServer(op.virtualServer, op.realServer, statuses, now)));
-      else if (op.kind === 'deleteVirtualServer') ipvs.push(...(await this.#drainVirtualServer(op, statuses, now)));
-    }
-    return ipvs;
-  }
-
-  /** A TCP real server on its way out: deleted when idle, else kept at weight 0 until it is. */
-  async #drainRealServer(virtualServer: VirtualServer, realServer: RealServer, statuses: Statuses, now: number): Promise<IpvsOperation[]> {
-    const vsKey = virtualServerKey(virtualServer);
-    const rk = realServerKey(realServer);
-    const s = (await this.#statusesOf(virtualServer, statuses)).get(rk);
-    const connections = liveConnections(s);
-    if (connections === 0) return [{ kind: 'deleteRealServer', virtualServer, realServer }];
-    const server: RealServer = { ...realServer, weight: 0 };
-    let leaving = this.#terminating.get(vsKey);
-    if (!leaving) this.#terminating.set(vsKey, (leaving = new Map<RealServerKey, Terminating>()));
-    leaving.set(rk, { virtualServer, server, deadline: now + this.#gracePeriod });
-    if (this.#nextGracefulCheck < now) this.#nextGracefulCheck = now + this.#gracefulCheckInterval;
-    this.#log.info('real server terminating gracefully at weight 0', { virtualServer: vsKey, realServer: rk, connections });
-    return realServer.weight !== 0 ? [{ kind: 'updateRealServer', virtualServer, realServer: server }] : [];
-  }
-
-  /**
-   * A TCP virtual server whose Service is gone: its real servers drain like any others, and the
-   * virtual server (with its address) goes once the last of them has.
-   */
-  async #drainVirtualServer(op: Extract<IpvsOperation, { kind: 'deleteVirtualServer' }>, statuses: Statuses, now: number): Promise<IpvsOperation[]> {
-    const realServers = [...(await this.#statusesOf(op.virtualServer, statuses)).values()];
-    const ops: IpvsOperation[] = [];
-    for (const r of realServers) ops.push(...(await this.#drainRealServer(op.virtualServer, r.server, statuses, now)));
-    const draining = this.#terminating.get(virtualServerKey(op.virtualServer))?.size ?? 0;
-    this.#log.debug('virtual server of a deleted Service', { virtualServer: virtualServerKey(op.virtualServer), realServers: realServers.map((r) => `${realServerKey(r.server)} active=${r.activeConnections}`), draining });
-    if (draining === 0) return [op]; // nothing to wait for: the virtual server goes with its real servers
-    this.#log.info('virtual server of a deleted Service draining before it goes', { virtualServer: virtualServerKey(op.virtualServer), draining });
-    return ops;
   }
 
   // ---- applying -----------------------------------------------------------------------------
