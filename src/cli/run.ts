@@ -146,7 +146,10 @@ async function prepareKernel(config: ProxyConfig, kernels: Kernels, log: Logger)
   }
 }
 
-/** Metrics for the reconciler that also drive /healthz: queued changes and successful syncs. */
+/**
+ * Metrics for the reconciler that also drive /healthz (queued changes, successful syncs) and the
+ * heap policy (a collection after the initial sync; quiet periods counted from each sync).
+ */
 function reconcilerMetrics(metrics: ProxyMetrics, health: HealthTracker, idle: IdleCollector | undefined): ReconcilerMetrics {
   let initialSyncDone = false;
   return {
