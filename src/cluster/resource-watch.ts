@@ -119,6 +119,8 @@ export class ResourceWatch<T extends WatchedObject> {
   #lists = 0;
   /** the last resourceVersion seen (list, event or bookmark); '' = list first */
   #resourceVersion = '';
+  /** the server said our resourceVersion is too old: the next list must be a consistent read */
+  #expired = false;
 
   constructor(spec: ResourceWatchSpec<T>, deps: ResourceWatchDeps) {
     this.#spec = spec;
@@ -171,6 +173,7 @@ export class ResourceWatch<T extends WatchedObject> {
         if (err instanceof ExpiredError || (err instanceof ApiStatusError && err.statusCode === 410)) {
           // our resourceVersion is too old: list again at once, as client-go does
           this.#resourceVersion = '';
+          this.#expired = true;
           continue;
         }
         if (Date.now() - startedAt >= this.#stableAfterMs) this.#backoff.reset();
@@ -193,10 +196,15 @@ export class ResourceWatch<T extends WatchedObject> {
 
   async #list(): Promise<void> {
     const signal = AbortSignal.any([this.#running.signal, AbortSignal.timeout(this.#deps.listTimeoutMs ?? DEFAULT_LIST_TIMEOUT_MS)]);
-    const list = await listObjects(this.#deps.connection, this.#spec.path, this.#query(), signal, this.#spec.slim);
+    // resourceVersion=0 as client-go's first list: the API server answers from its watch cache,
+    // not with a read from etcd (a DaemonSet's nodes all list at once); after a 410 a consistent
+    // read, so the relist is not older than what was already seen
+    const query = { ...this.#query(), resourceVersion: this.#expired ? undefined : '0' };
+    const list = await listObjects(this.#deps.connection, this.#spec.path, query, signal, this.#spec.slim);
     if (this.#stopped) throw new StoppedError();
     this.#reconcile(list.items);
     this.#resourceVersion = list.resourceVersion;
+    this.#expired = false;
   }
 
   /** One watch from the last resourceVersion; returns when the server ends it cleanly. */

@@ -183,6 +183,8 @@ export class FakeApiServer {
   #bookmarkTimer: NodeJS.Timeout | undefined;
   #url = '';
   readonly requests: RequestCounts = { list: 0, watch: 0, gone: 0, unavailable: 0, gzipped: 0 };
+  /** the resourceVersion parameter of each list request, in order ('' when absent) */
+  readonly listResourceVersions: string[] = [];
 
   private constructor(options: FakeApiServerOptions) {
     this.#options = {
@@ -628,6 +630,7 @@ export class FakeApiServer {
         return;
       }
       this.requests.list++;
+      this.listResourceVersions.push(url.searchParams.get('resourceVersion') ?? '');
       this.#sendList(req, res, resource, path.namespace, url.searchParams);
       return;
     }
