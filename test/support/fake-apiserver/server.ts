@@ -183,7 +183,7 @@ export class FakeApiServer {
   #bookmarkTimer: NodeJS.Timeout | undefined;
   #url = '';
   readonly requests: RequestCounts = { list: 0, watch: 0, gone: 0, unavailable: 0, gzipped: 0 };
-  /** the resourceVersion parameter of each list request, in order ('' when absent) */
+  /** each list request as "resource:resourceVersion parameter" ('' when absent), in order */
   readonly listResourceVersions: string[] = [];
 
   private constructor(options: FakeApiServerOptions) {
@@ -630,7 +630,7 @@ export class FakeApiServer {
         return;
       }
       this.requests.list++;
-      this.listResourceVersions.push(url.searchParams.get('resourceVersion') ?? '');
+      this.listResourceVersions.push(`${resource}:${url.searchParams.get('resourceVersion') ?? ''}`);
       this.#sendList(req, res, resource, path.namespace, url.searchParams);
       return;
     }
