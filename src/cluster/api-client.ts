@@ -6,7 +6,7 @@ import type * as Http from 'node:http';
 import type * as Https from 'node:https';
 import type * as Zlib from 'node:zlib';
 import type { ApiConnection } from './kubeconfig.js';
-import { ListDecodeError, ListStreamParser } from './list-stream.js';
+import { ListDecodeError, ListStreamParser, isJsonObject, listResourceVersion, parseListDocument, type ListSkeleton } from './list-stream.js';
 
 /** An HTTP answer other than 200; `statusCode` as client-node's errors carry it. */
 export class ApiStatusError extends Error {
@@ -175,26 +175,18 @@ export async function listObjects<T>(
     res.on('error', fail);
     res.on('aborted', () => fail(new Error('the response was cut short')));
   });
-  if (parser !== undefined) return { items, resourceVersion: parser.end().metadata?.resourceVersion ?? '' };
-  const list = parseWholeList(Buffer.concat(held, heldBytes));
-  for (const item of list.items) items.push(map(item));
-  return { items, resourceVersion: list.resourceVersion };
+  if (parser !== undefined) return { items, resourceVersion: listResourceVersion(parser.end()) };
+  const list = parseListDocument(Buffer.concat(held, heldBytes).toString('utf8'));
+  for (const item of listItems(list)) items.push(map(item));
+  return { items, resourceVersion: listResourceVersion(list) };
 }
 
-function parseWholeList(body: Buffer): { items: readonly unknown[]; resourceVersion: string } {
-  let doc: unknown;
-  try {
-    doc = JSON.parse(body.toString('utf8'));
-  } catch (e) {
-    throw new ListDecodeError(`the list document is not JSON: ${e instanceof Error ? e.message : String(e)}`);
-  }
-  if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) throw new ListDecodeError('the list document is not an object');
-  const list = doc as { items?: unknown; metadata?: { resourceVersion?: unknown } };
-  if (list.items !== undefined && list.items !== null && !Array.isArray(list.items)) throw new ListDecodeError('items is not an array');
-  const items = (list.items ?? []) as readonly unknown[];
-  if (items.some((i) => i === null || typeof i !== 'object' || Array.isArray(i))) throw new ListDecodeError('an element of items is not an object');
-  const rv = list.metadata?.resourceVersion;
-  return { items, resourceVersion: typeof rv === 'string' ? rv : '' };
+/** The items of a list parsed whole, held to what the streaming parser accepts: objects only. */
+function listItems(list: ListSkeleton): readonly unknown[] {
+  if (list.items === undefined || list.items === null) return [];
+  if (!Array.isArray(list.items)) throw new ListDecodeError('items is not an array');
+  if (!list.items.every(isJsonObject)) throw new ListDecodeError('an element of items is not an object');
+  return list.items;
 }
 
 export type WatchEventHandler = (type: string, object: unknown) => void;

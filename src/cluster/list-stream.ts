@@ -20,8 +20,32 @@ export class ListDecodeError extends Error {
 }
 
 export interface ListSkeleton {
-  readonly metadata?: { readonly resourceVersion?: string };
+  readonly metadata?: { readonly resourceVersion?: unknown };
+  readonly items?: unknown;
   readonly [key: string]: unknown;
+}
+
+/** A JSON value that is an object (not null, not an array). */
+export function isJsonObject(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+/** A list document's JSON text, parsed: an object, or a ListDecodeError saying why not. */
+export function parseListDocument(text: string): ListSkeleton {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (e) {
+    throw new ListDecodeError(`the list document is not JSON: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  if (!isJsonObject(doc)) throw new ListDecodeError('the list document is not an object');
+  return doc;
+}
+
+/** The list's resourceVersion ('' when it has none). */
+export function listResourceVersion(doc: ListSkeleton): string {
+  const rv = doc.metadata?.resourceVersion;
+  return typeof rv === 'string' ? rv : '';
 }
 
 /**
@@ -162,14 +186,7 @@ export class ListStreamParser {
   /** The document without its items; throws when the body ended early or was not a list. */
   end(): ListSkeleton {
     if (!this.#done || this.#inString) throw new ListDecodeError('the list document ended early');
-    let skeleton: unknown;
-    try {
-      skeleton = JSON.parse(Buffer.concat(this.#skeleton).toString('utf8'));
-    } catch (e) {
-      throw new ListDecodeError(`the list document is not JSON: ${e instanceof Error ? e.message : String(e)}`);
-    }
-    if (skeleton === null || typeof skeleton !== 'object' || Array.isArray(skeleton)) throw new ListDecodeError('the list document is not an object');
-    return skeleton as ListSkeleton;
+    return parseListDocument(Buffer.concat(this.#skeleton).toString('utf8'));
   }
 }
 

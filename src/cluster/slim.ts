@@ -1,6 +1,7 @@
 // API objects as the proxy keeps them: only the fields src/model/kube.ts names (what the core and
 // the health check read), copied out of the JSON. At 10,000 Services × 5 endpoints the full
 // objects (managedFields, status, last-applied annotations…) were most of the adapter's memory.
+import { isJsonObject } from './list-stream.js';
 import type { EndpointLike, EndpointPortLike, EndpointSliceLike, NodeLike, ObjectMetaLike, ServiceLike, ServicePortLike } from '../model/kube.js';
 
 type Json = Record<string, unknown>;
@@ -9,7 +10,7 @@ type Json = Record<string, unknown>;
 const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
 
 function obj(v: unknown): Json | undefined {
-  return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Json) : undefined;
+  return isJsonObject(v) ? v : undefined;
 }
 function str(v: unknown): string | undefined {
   return typeof v === 'string' ? v : undefined;
