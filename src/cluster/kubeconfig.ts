@@ -99,25 +99,41 @@ function fileOrData(base: string, file: string | undefined, data: string | undef
   return undefined;
 }
 
-/** A kubeconfig file we read ourselves, or undefined when it needs client-node. */
-function simpleKubeconfig(path: string, master: string | undefined): ApiConnection | undefined {
-  const doc = (loadYaml(readFileSync(path, 'utf8')) ?? {}) as KubeconfigFile;
-  const contextName = doc['current-context'];
-  const context = doc.contexts?.find((c) => c.name === contextName)?.context;
+interface CurrentEntries {
+  readonly cluster: KubeconfigCluster;
+  readonly user: KubeconfigUser;
+}
+
+/** The current context's cluster and user; throws when there is no current cluster. */
+function currentEntries(path: string, doc: KubeconfigFile): CurrentEntries {
+  const context = doc.contexts?.find((c) => c.name === doc['current-context'])?.context;
   const cluster = doc.clusters?.find((c) => c.name === context?.cluster)?.cluster;
   if (context === undefined || cluster === undefined) throw new Error(`kubeconfig ${path} has no current cluster`);
-  const user = doc.users?.find((u) => u.name === context.user)?.user ?? {};
-  if (user.exec !== undefined || user['auth-provider'] !== undefined || user.as !== undefined || cluster['proxy-url'] !== undefined) return undefined;
-  const base = dirname(path);
+  return { cluster, user: doc.users?.find((u) => u.name === context.user)?.user ?? {} };
+}
+
+/** --master when given, else the current cluster's server. */
+function serverOf(path: string, cluster: KubeconfigCluster, master: string | undefined): URL {
   const server = master !== undefined && master !== '' ? master : cluster.server;
   if (server === undefined || server === '') throw new Error(`kubeconfig ${path}: the current cluster has no server`);
+  return new URL(server);
+}
+
+/** Exec plugins, auth providers, impersonation and proxies: client-node's KubeConfig does them. */
+function needsClientNode({ cluster, user }: CurrentEntries): boolean {
+  return user.exec !== undefined || user['auth-provider'] !== undefined || user.as !== undefined || cluster['proxy-url'] !== undefined;
+}
+
+/** A connection from the kubeconfig forms a node uses: token or tokenFile, client certificate, CA. */
+function staticConnection(path: string, { cluster, user }: CurrentEntries, master: string | undefined): ApiConnection {
+  const base = dirname(path);
   const ca = fileOrData(base, cluster['certificate-authority'], cluster['certificate-authority-data']);
   const cert = fileOrData(base, user['client-certificate'], user['client-certificate-data']);
   const key = fileOrData(base, user['client-key'], user['client-key-data']);
   const skipVerify = cluster['insecure-skip-tls-verify'] === true;
   const tokenFile = user.tokenFile;
   return {
-    server: new URL(server),
+    server: serverOf(path, cluster, master),
     async security() {
       const headers: Record<string, string> = {};
       const token = tokenFile !== undefined && tokenFile !== '' ? (await readFile(tokenFile, 'utf8')).trim() : user.token;
@@ -143,21 +159,17 @@ export function loadConnection(options: ConnectionOptions): ApiConnection {
   const master = options.master;
   const file = options.kubeconfig;
   if (file !== undefined && file !== '') {
-    const simple = simpleKubeconfig(file, master);
-    if (simple) return simple;
-    // exec plugins, auth providers, impersonation, proxies: client-node's KubeConfig does them
     const doc = (loadYaml(readFileSync(file, 'utf8')) ?? {}) as KubeconfigFile;
-    const context = doc.contexts?.find((c) => c.name === doc['current-context'])?.context;
-    const server = master !== undefined && master !== '' ? master : doc.clusters?.find((c) => c.name === context?.cluster)?.cluster?.server;
-    if (server === undefined) throw new Error(`kubeconfig ${file} has no current cluster`);
+    const current = currentEntries(file, doc);
+    if (!needsClientNode(current)) return staticConnection(file, current, master);
     return {
-      server: new URL(server),
+      server: serverOf(file, current.cluster, master),
       security: lazyClientNode((kc) => {
         kc.loadFromFile(file);
-        const current = kc.getCurrentCluster();
-        if (master !== undefined && master !== '' && current !== null) {
+        const currentCluster = kc.getCurrentCluster();
+        if (master !== undefined && master !== '' && currentCluster !== null) {
           kc.loadFromOptions({
-            clusters: kc.clusters.map((c) => (c.name === current.name ? { ...c, server: master } : c)),
+            clusters: kc.clusters.map((c) => (c.name === currentCluster.name ? { ...c, server: master } : c)),
             contexts: kc.contexts,
             users: kc.users,
             currentContext: kc.currentContext,
