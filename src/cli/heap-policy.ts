@@ -20,40 +20,31 @@ export interface IdleCollectorOptions {
   readonly minIntervalMs: number;
   /** collect only when the heap has at least this much free space */
   readonly minSlackBytes: number;
-  readonly now?: () => number;
 }
 
 export class IdleCollector {
   readonly #options: IdleCollectorOptions;
-  readonly #now: () => number;
   #timer: NodeJS.Timeout | undefined;
   #lastCollection = Number.NEGATIVE_INFINITY;
-  #collections = 0;
 
   constructor(options: IdleCollectorOptions) {
     this.#options = options;
-    this.#now = options.now ?? Date.now;
   }
 
   /** Collect now (after the initial sync: the largest burst there will be). */
   collectNow(): void {
     clearTimeout(this.#timer);
     this.#timer = undefined;
-    this.#lastCollection = this.#now();
-    this.#collections++;
+    this.#lastCollection = Date.now();
     this.#options.collect();
   }
 
   /** Work happened (a sync): the quiet period starts again. */
   activity(): void {
     clearTimeout(this.#timer);
-    const wait = Math.max(this.#options.quietMs, this.#lastCollection + this.#options.minIntervalMs - this.#now());
+    const wait = Math.max(this.#options.quietMs, this.#lastCollection + this.#options.minIntervalMs - Date.now());
     this.#timer = setTimeout(() => this.#maybeCollect(), wait);
     this.#timer.unref();
-  }
-
-  get collections(): number {
-    return this.#collections;
   }
 
   stop(): void {
@@ -108,22 +99,15 @@ export function proxyIdleCollector(): IdleCollector | undefined {
  * 3.2 s, 8 MiB 2.8 s: a small young generation stays in pages already touched, which matters
  * where each fresh page costs a trapped fault, while one too small promotes short-lived objects.
  */
-export function capYoungGeneration(maxBytes: number): () => void {
+export function capYoungGeneration(maxBytes: number): void {
   const newSpaceBytes = (): number => getHeapSpaceStatistics().find((s) => s.space_name === 'new_space')?.space_size ?? 0;
-  let capped = false;
+  const isScavenge = (entry: PerformanceEntry): boolean => (entry as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MINOR;
   const observer = new PerformanceObserver((list) => {
-    if (capped) return;
-    for (const entry of list.getEntries()) {
-      if (((entry as PerformanceEntry & { detail?: { kind?: number } }).detail)?.kind !== constants.NODE_PERFORMANCE_GC_MINOR) continue;
-      if (newSpaceBytes() * 2 >= maxBytes) {
-        // the next growth would pass the cap: stop growing
-        setFlagsFromString('--semi-space-growth-factor=1');
-        capped = true;
-        observer.disconnect();
-      }
-      return;
+    // the next growth would pass the cap: stop growing (and stop looking)
+    if (list.getEntries().some(isScavenge) && newSpaceBytes() * 2 >= maxBytes) {
+      setFlagsFromString('--semi-space-growth-factor=1');
+      observer.disconnect();
     }
   });
   observer.observe({ entryTypes: ['gc'] });
-  return () => observer.disconnect();
 }
