@@ -10,23 +10,14 @@ import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { openIpvsKernel } from '../../src/ipvs/index.js';
-import type { VirtualServer } from '../../src/model/index.js';
-import { FakeApiServer, endpointSliceObject, nodeObject, serviceObject, type KubeObject } from '../../test/support/fake-apiserver/index.js';
-import { generatedReal, generatedVip } from '../../test/support/ipvsadm.js';
+import { FakeApiServer } from '../../test/support/fake-apiserver/index.js';
 import { PROXY_BIN } from '../../test/support/proxy-process.js';
+import { apiObjects, parseShape, proxyArgs, virtualServerOf, warmListCache, type Shape } from './table.js';
 
 const SELF = fileURLToPath(import.meta.url);
-const NODE = 'bench-node';
-
-function shapeOf(text: string): { services: number; reals: number } {
-  const m = /^(\d+)x(\d+)$/.exec(text);
-  if (!m) throw new Error(`expected NxM, got "${text}"`);
-  return { services: Number(m[1]), reals: Number(m[2]) };
-}
 
 /** One cold start in this (fresh) network namespace; prints {"ms": …}. */
-async function child(shapeText: string, variant: string): Promise<void> {
-  const { services, reals } = shapeOf(shapeText);
+async function child(shape: Shape, variant: string): Promise<void> {
   let flags = variant.split(' ').filter((f) => f !== '');
   let bin = PROXY_BIN;
   if (flags[0]?.startsWith('BIN=') === true) {
@@ -35,23 +26,15 @@ async function child(shapeText: string, variant: string): Promise<void> {
   }
   execFileSync('ip', ['link', 'set', 'lo', 'up']);
   const api = await FakeApiServer.start();
-  const objects: KubeObject[] = [nodeObject(NODE, { internalIPs: ['192.168.0.10'] })];
-  for (let i = 0; i < services; i++) {
-    objects.push(serviceObject('bench', `svc-${i}`, { clusterIP: generatedVip(i), ports: [{ name: 'http', port: 80, targetPort: 8080 }] }));
-    const endpoints = Array.from({ length: reals }, (_, j) => ({ addresses: [generatedReal(j)], nodeName: NODE }));
-    objects.push(endpointSliceObject('bench', `svc-${i}-abcde`, `svc-${i}`, { endpoints, ports: [{ name: 'http', port: 8080 }] }));
-  }
-  api.createMany(objects);
+  api.createMany(apiObjects(shape));
   const kubeconfig = api.writeKubeconfig();
-  for (const path of ['/api/v1/services', '/apis/discovery.k8s.io/v1/endpointslices']) {
-    for (const encoding of ['gzip', 'identity']) await (await fetch(`${api.url}${path}`, { headers: { 'Accept-Encoding': encoding } })).arrayBuffer();
-  }
+  await warmListCache(api);
   const ipvs = await openIpvsKernel();
-  const last: VirtualServer = { family: 4, protocol: 'TCP', address: generatedVip(services - 1), port: 80, fwmark: 0, scheduler: 'rr', flags: 0, timeout: 0, netmask: 0xffffffff };
+  const last = virtualServerOf(shape.services - 1);
   const t0 = performance.now();
-  const proxy = spawn(process.execPath, [...flags, bin, '--kubeconfig', kubeconfig, '--hostname-override', NODE, '--ipvs-min-sync-period', '0s', '--ipvs-sync-period', '1h', '--metrics-bind-address', '127.0.0.1:10249', '--healthz-bind-address', '127.0.0.1:10256'], { stdio: 'ignore' });
+  const proxy = spawn(process.execPath, [...flags, bin, ...proxyArgs(kubeconfig, '1h')], { stdio: 'ignore' });
   const exited = new Promise((resolve) => proxy.on('exit', resolve));
-  while ((await ipvs.listRealServers(last).catch(() => [])).length !== reals) {
+  while ((await ipvs.listRealServers(last).catch(() => [])).length !== shape.reals) {
     if (proxy.exitCode !== null) throw new Error(`the proxy exited with ${proxy.exitCode}`);
     await sleep(20);
   }
@@ -86,5 +69,5 @@ function main(runs: number, shapeText: string, variants: readonly string[]): voi
 }
 
 const argv = process.argv.slice(2);
-if (argv[0] === '--child') await child(argv[1] ?? '', argv[2] ?? '');
+if (argv[0] === '--child') await child(parseShape(argv[1]), argv[2] ?? '');
 else main(Number(argv[0] ?? 5), argv[1] ?? '2000x5', argv.length > 2 ? argv.slice(2) : ['']);

@@ -18,79 +18,20 @@ import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { openIpvsKernel } from '../../src/ipvs/index.js';
-import type { AddressOperation, IpvsOperation } from '../../src/kernel/ports.js';
 import { openNetlinkLinkKernel } from '../../src/link/index.js';
-import type { RealServer, VirtualServer } from '../../src/model/index.js';
-import { FakeApiServer, endpointSliceObject, nodeObject, serviceObject, type KubeObject } from '../../test/support/fake-apiserver/index.js';
+import { FakeApiServer } from '../../test/support/fake-apiserver/index.js';
 import { generatedReal, generatedTableLines, generatedVip } from '../../test/support/ipvsadm.js';
 import { PROXY_BIN } from '../../test/support/proxy-process.js';
+import { METRICS, addressOperations, apiObjects, defaultAddresses, ipvsOperations, parseShape, proxyArgs, sliceOf, virtualServerOf, warmListCache, type Shape } from './table.js';
 
 const SELF = fileURLToPath(import.meta.url);
 const LINK = 'kube-ipvs0';
-const NODE = 'bench-node';
-const NAMESPACE = 'bench';
-const METRICS = '127.0.0.1:10249';
 const LATENCY_CHANGES = 50;
 const EVENTS = 10_000;
 /** wait after the last event before reading RSS */
 const RSS_SETTLE_MS = 10_000;
 /** audit period of the restarted proxy */
 const AUDIT_PERIOD_S = 5;
-
-interface Shape {
-  readonly services: number;
-  readonly reals: number;
-}
-
-function parseShape(text: string | undefined): Shape {
-  const m = /^(\d+)x(\d+)$/.exec(text ?? '2000x5');
-  if (!m) throw new Error(`expected NxM (e.g. 2000x5), got "${text}"`);
-  return { services: Number(m[1]), reals: Number(m[2]) };
-}
-
-// ---- the generated table, as rules, operations and API objects -----------------------------------
-
-function virtualServerOf(i: number): VirtualServer {
-  return { family: 4, protocol: 'TCP', address: generatedVip(i), port: 80, fwmark: 0, scheduler: 'rr', flags: 0, timeout: 0, netmask: 0xffffffff };
-}
-
-function realServerOf(address: string): RealServer {
-  return { family: 4, address, port: 8080, forward: 'masq', weight: 1, upperThreshold: 0, lowerThreshold: 0 };
-}
-
-function ipvsOperations({ services, reals }: Shape): IpvsOperation[] {
-  const ops: IpvsOperation[] = [];
-  for (let i = 0; i < services; i++) {
-    const virtualServer = virtualServerOf(i);
-    ops.push({ kind: 'addVirtualServer', virtualServer });
-    for (let j = 0; j < reals; j++) ops.push({ kind: 'addRealServer', virtualServer, realServer: realServerOf(generatedReal(j)) });
-  }
-  return ops;
-}
-
-function addressOperations({ services }: Shape): AddressOperation[] {
-  return Array.from({ length: services }, (_, i) => ({ kind: 'addAddress', address: { family: 4, address: generatedVip(i), prefixLength: 32 } }) as const);
-}
-
-function sliceOf(i: number, addresses: readonly string[]): KubeObject {
-  return endpointSliceObject(NAMESPACE, `svc-${i}-abcde`, `svc-${i}`, {
-    endpoints: addresses.map((a) => ({ addresses: [a], nodeName: NODE })),
-    ports: [{ name: 'http', port: 8080 }],
-  });
-}
-
-function defaultAddresses(reals: number): string[] {
-  return Array.from({ length: reals }, (_, j) => generatedReal(j));
-}
-
-function apiObjects({ services, reals }: Shape): KubeObject[] {
-  const objects: KubeObject[] = [nodeObject(NODE, { internalIPs: ['192.168.0.10'] })];
-  for (let i = 0; i < services; i++) {
-    objects.push(serviceObject(NAMESPACE, `svc-${i}`, { clusterIP: generatedVip(i), ports: [{ name: 'http', port: 80, targetPort: 8080 }] }));
-    objects.push(sliceOf(i, defaultAddresses(reals)));
-  }
-  return objects;
-}
 
 // ---- kernel witnesses (outside the timed parts) ----------------------------------------------------
 
@@ -190,7 +131,7 @@ function startProxy(kubeconfig: string, syncPeriod: string): Proxy {
   const nodeFlags = (process.env.KIPVS_BENCH_NODE_FLAGS ?? '').split(' ').filter((f) => f !== '');
   const child = spawn(
     process.execPath,
-    [...nodeFlags, PROXY_BIN, '--kubeconfig', kubeconfig, '--hostname-override', NODE, '--ipvs-min-sync-period', '0s', '--ipvs-sync-period', syncPeriod, '--metrics-bind-address', METRICS, '--healthz-bind-address', '127.0.0.1:10256'],
+    [...nodeFlags, PROXY_BIN, ...proxyArgs(kubeconfig, syncPeriod)],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let out = '';
@@ -307,11 +248,7 @@ async function childProxy(shape: Shape): Promise<ProxyResult> {
   const api = await FakeApiServer.start();
   api.createMany(apiObjects(shape));
   const kubeconfig = api.writeKubeconfig();
-  // the API server serialises each object once and caches it: do it now, not while the proxy lists
-  for (const path of ['/api/v1/services', '/apis/discovery.k8s.io/v1/endpointslices']) {
-    // both encodings the proxy may ask for (it accepts gzip, as client-go does)
-    for (const encoding of ['gzip', 'identity']) await (await fetch(`${api.url}${path}`, { headers: { 'Accept-Encoding': encoding } })).arrayBuffer();
-  }
+  await warmListCache(api);
   const ipvs = await openIpvsKernel();
   const last = virtualServerOf(shape.services - 1);
   let proxy: Proxy | undefined;

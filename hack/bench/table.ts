@@ -1,0 +1,79 @@
+// The generated table every benchmark here uses: N Services `svc-i` with ClusterIP 10.96.x.y:80, each
+// with M ready endpoints on port 8080 — as IPVS rules, address operations and API objects — and how
+// the proxy is started against the fake API server holding them.
+import type { AddressOperation, IpvsOperation } from '../../src/kernel/ports.js';
+import type { RealServer, VirtualServer } from '../../src/model/index.js';
+import { endpointSliceObject, nodeObject, serviceObject, type FakeApiServer, type KubeObject } from '../../test/support/fake-apiserver/index.js';
+import { generatedReal, generatedVip } from '../../test/support/ipvsadm.js';
+
+export const NODE = 'bench-node';
+export const NAMESPACE = 'bench';
+export const METRICS = '127.0.0.1:10249';
+
+export interface Shape {
+  readonly services: number;
+  readonly reals: number;
+}
+
+export function parseShape(text: string | undefined): Shape {
+  const m = /^(\d+)x(\d+)$/.exec(text ?? '2000x5');
+  if (!m) throw new Error(`expected NxM (e.g. 2000x5), got "${text}"`);
+  return { services: Number(m[1]), reals: Number(m[2]) };
+}
+
+export function virtualServerOf(i: number): VirtualServer {
+  return { family: 4, protocol: 'TCP', address: generatedVip(i), port: 80, fwmark: 0, scheduler: 'rr', flags: 0, timeout: 0, netmask: 0xffffffff };
+}
+
+export function realServerOf(address: string): RealServer {
+  return { family: 4, address, port: 8080, forward: 'masq', weight: 1, upperThreshold: 0, lowerThreshold: 0 };
+}
+
+export function ipvsOperations({ services, reals }: Shape): IpvsOperation[] {
+  const ops: IpvsOperation[] = [];
+  for (let i = 0; i < services; i++) {
+    const virtualServer = virtualServerOf(i);
+    ops.push({ kind: 'addVirtualServer', virtualServer });
+    for (let j = 0; j < reals; j++) ops.push({ kind: 'addRealServer', virtualServer, realServer: realServerOf(generatedReal(j)) });
+  }
+  return ops;
+}
+
+export function addressOperations({ services }: Shape): AddressOperation[] {
+  return Array.from({ length: services }, (_, i) => ({ kind: 'addAddress', address: { family: 4, address: generatedVip(i), prefixLength: 32 } }) as const);
+}
+
+export function sliceOf(i: number, addresses: readonly string[]): KubeObject {
+  return endpointSliceObject(NAMESPACE, `svc-${i}-abcde`, `svc-${i}`, {
+    endpoints: addresses.map((a) => ({ addresses: [a], nodeName: NODE })),
+    ports: [{ name: 'http', port: 8080 }],
+  });
+}
+
+export function defaultAddresses(reals: number): string[] {
+  return Array.from({ length: reals }, (_, j) => generatedReal(j));
+}
+
+export function apiObjects({ services, reals }: Shape): KubeObject[] {
+  const objects: KubeObject[] = [nodeObject(NODE, { internalIPs: ['192.168.0.10'] })];
+  for (let i = 0; i < services; i++) {
+    objects.push(serviceObject(NAMESPACE, `svc-${i}`, { clusterIP: generatedVip(i), ports: [{ name: 'http', port: 80, targetPort: 8080 }] }));
+    objects.push(sliceOf(i, defaultAddresses(reals)));
+  }
+  return objects;
+}
+
+/** The proxy's flags against the fake API server (no rate limit, audits every `syncPeriod`). */
+export function proxyArgs(kubeconfig: string, syncPeriod: string): string[] {
+  return ['--kubeconfig', kubeconfig, '--hostname-override', NODE, '--ipvs-min-sync-period', '0s', '--ipvs-sync-period', syncPeriod, '--metrics-bind-address', METRICS, '--healthz-bind-address', '127.0.0.1:10256'];
+}
+
+/**
+ * The fake API server serialises each list once and caches it: do it before the proxy starts, not
+ * while it lists, in both encodings the proxy may ask for (it accepts gzip, as client-go does).
+ */
+export async function warmListCache(api: FakeApiServer): Promise<void> {
+  for (const path of ['/api/v1/services', '/apis/discovery.k8s.io/v1/endpointslices']) {
+    for (const encoding of ['gzip', 'identity']) await (await fetch(`${api.url}${path}`, { headers: { 'Accept-Encoding': encoding } })).arrayBuffer();
+  }
+}
