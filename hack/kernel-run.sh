@@ -136,8 +136,13 @@ halt -f 2>/dev/null
 EOS
 chmod +x "$work/init"
 
-timeout -k 10 "$timeout_s" "$UML_BIN" mem="${KIPVS_UML_MEM:-3G}" root=/dev/root rootfstype=hostfs rootflags=/ rw \
-  quiet init="$work/init" con=null con0=null,fd:3 3>"$work/console" </dev/null >/dev/null 2>&1 &
+# seccomp=auto: where the host allows it, the guest's processes trap their own system calls and page
+# faults instead of being traced with ptrace; a fresh page costs ~25 us instead of ~60 (measured:
+# 64 MiB first touched in 0.41 s against 1.02 s) and the kernel tests run in 1m15s instead of ~2m.
+# It trusts the guest's processes with the kernel's memory, which our own tests are.
+# KIPVS_UML_SECCOMP=off (or on) overrides the choice.
+timeout -k 10 "$timeout_s" "$UML_BIN" mem="${KIPVS_UML_MEM:-3G}" seccomp="${KIPVS_UML_SECCOMP:-auto}" \
+  root=/dev/root rootfstype=hostfs rootflags=/ rw quiet init="$work/init" con=null con0=null,fd:3 3>"$work/console" </dev/null >/dev/null 2>&1 &
 uml_pid=$!
 tail -n +1 -s 0.2 -f --pid="$uml_pid" "$work/stdout" &
 t1=$!
