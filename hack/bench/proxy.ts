@@ -100,7 +100,8 @@ async function floorApply(shape: Shape): Promise<void> {
   ipvs.close();
   link.close();
   if (a.failures.length + r.failures.length > 0) throw new Error(`floor: ${a.failures.length + r.failures.length} operations failed`);
-  console.log(JSON.stringify({ innerMs: performance.now() - t0 }));
+  const usage = process.resourceUsage();
+  console.log(JSON.stringify({ innerMs: performance.now() - t0, minflt: usage.minorPageFault, maxRssMiB: Math.round(usage.maxRSS / 1024) }));
 }
 
 interface FloorResult {
