@@ -345,8 +345,9 @@ async function childProxy(shape: Shape): Promise<ProxyResult> {
     const syncs = async (): Promise<{ count: number; sum: number; writes: number }> => {
       const m = await metrics().catch(() => '');
       return {
-        count: metricSum(m, 'kubeproxy_sync_proxy_rules_duration_seconds_count'),
-        sum: metricSum(m, 'kubeproxy_sync_proxy_rules_duration_seconds_sum'),
+        // full syncs only: a partial one (a change, a retry) in between is not the audit
+        count: metricSum(m, 'kubeproxy_sync_full_proxy_rules_duration_seconds_count'),
+        sum: metricSum(m, 'kubeproxy_sync_full_proxy_rules_duration_seconds_sum'),
         writes: metricSum(m, 'kube_ipvs_proxy_netlink_operations_total'),
       };
     };

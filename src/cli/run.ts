@@ -157,13 +157,13 @@ function reconcilerMetrics(metrics: ProxyMetrics, health: HealthTracker, idle: I
       metrics.syncQueued(at);
       health.queuedUpdate();
     },
-    syncFinished: (seconds, ok, at) => {
+    syncFinished: (seconds, ok, at, kind) => {
       if (idle !== undefined) {
         if (ok && !initialSyncDone) setImmediate(() => idle.collectNow());
         else idle.activity();
       }
       if (ok) initialSyncDone = true;
-      metrics.syncFinished(seconds, ok, at);
+      metrics.syncFinished(seconds, ok, at, kind);
       if (ok) health.updated();
       else health.queuedUpdate(); // something still waits to be applied
     },

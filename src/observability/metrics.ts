@@ -12,7 +12,7 @@ export type TrafficPolicy = 'internal' | 'external';
 
 export interface ProxyMetrics {
   /** a sync ran for `seconds`; on success also stamps sync_proxy_rules_last_timestamp_seconds */
-  syncFinished(seconds: number, succeeded: boolean, finishedAtMs: number): void;
+  syncFinished(seconds: number, succeeded: boolean, finishedAtMs: number, kind: 'full' | 'partial'): void;
   /** a change was queued for the next sync (sync_proxy_rules_last_queued_timestamp_seconds) */
   syncQueued(atMs: number): void;
   /** from an EndpointSlice's last-change-trigger-time to its programming in the kernel */
@@ -92,6 +92,10 @@ export function createProxyMetrics(options: MetricsOptions = {}): ProxyMetrics {
   if (options.processMetrics === true) collectDefaultMetrics({ register: registry });
 
   const syncDuration = new Histogram({ name: 'kubeproxy_sync_proxy_rules_duration_seconds', help: 'SyncProxyRules latency in seconds', buckets: SYNC_BUCKETS, registers });
+  // kube-proxy's iptables and nftables modes split the same latency by kind of sync; ours are an
+  // audit (the kernel read back) and a partial sync (changed Services only)
+  const fullSyncDuration = new Histogram({ name: 'kubeproxy_sync_full_proxy_rules_duration_seconds', help: 'SyncProxyRules latency in seconds for full resyncs', buckets: SYNC_BUCKETS, registers });
+  const partialSyncDuration = new Histogram({ name: 'kubeproxy_sync_partial_proxy_rules_duration_seconds', help: 'SyncProxyRules latency in seconds for partial resyncs', buckets: SYNC_BUCKETS, registers });
   const lastSync = new Gauge({ name: 'kubeproxy_sync_proxy_rules_last_timestamp_seconds', help: 'The last time proxy rules were successfully synced', registers });
   const lastQueued = new Gauge({ name: 'kubeproxy_sync_proxy_rules_last_queued_timestamp_seconds', help: 'The last time a sync of proxy rules was queued', registers });
   const programming = new Histogram({ name: 'kubeproxy_network_programming_duration_seconds', help: 'In Cluster Network Programming Latency in seconds', buckets: PROGRAMMING_BUCKETS, registers });
@@ -140,8 +144,9 @@ export function createProxyMetrics(options: MetricsOptions = {}): ProxyMetrics {
   for (const policy of ['internal', 'external'] as const) noLocal.set({ traffic_policy: policy }, 0);
 
   return {
-    syncFinished(seconds, succeeded, finishedAtMs) {
+    syncFinished(seconds, succeeded, finishedAtMs, kind) {
       syncDuration.observe(seconds);
+      (kind === 'full' ? fullSyncDuration : partialSyncDuration).observe(seconds);
       if (succeeded) lastSync.set(finishedAtMs / 1000);
       else syncFailures.inc();
     },

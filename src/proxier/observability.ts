@@ -1,6 +1,8 @@
 // The small logging, metrics and clock interfaces the reconciler is given; pino/prom-client and
 // real timers are adapted to them elsewhere (CLI wiring), tests pass recorders and a manual clock.
 
+export type SyncKind = 'full' | 'partial';
+
 export type LogFields = Readonly<Record<string, unknown>>;
 
 export interface Logger {
@@ -16,7 +18,8 @@ export interface Logger {
  */
 export interface ReconcilerMetrics {
   syncQueued(atMs: number): void;
-  syncFinished(seconds: number, succeeded: boolean, finishedAtMs: number): void;
+  /** a full sync (an audit: the kernel read back) or a partial one (changed Services only) */
+  syncFinished(seconds: number, succeeded: boolean, finishedAtMs: number, kind: SyncKind): void;
   /** time from a change being queued to the kernel holding it */
   observeNetworkProgramming(seconds: number): void;
   serviceChangesSeen(count?: number): void;

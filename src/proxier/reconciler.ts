@@ -452,7 +452,7 @@ export class Reconciler implements ClusterObjectHandler {
     }
     const result: SyncResult = { kind, startedAt, durationMs: now - startedAt, servicesComputed, operations, applied, failures, rejections };
     this.#lastResult = result;
-    this.#metrics.syncFinished(result.durationMs / 1000, systemic.length === 0, now);
+    this.#metrics.syncFinished(result.durationMs / 1000, systemic.length === 0, now, kind);
     const terminating = this.#terminating.count();
     this.#metrics.setProgrammed({ virtualServers: this.#desired.size, realServers: this.#desiredRealServers + terminating, addresses: this.#addressRefs.size });
     this.#metrics.setGracefulTerminations(terminating);

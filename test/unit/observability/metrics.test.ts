@@ -5,6 +5,8 @@ import { sample } from './exposition.js';
 
 const EXPECTED_METRICS = [
   'kubeproxy_sync_proxy_rules_duration_seconds',
+  'kubeproxy_sync_full_proxy_rules_duration_seconds',
+  'kubeproxy_sync_partial_proxy_rules_duration_seconds',
   'kubeproxy_sync_proxy_rules_last_timestamp_seconds',
   'kubeproxy_sync_proxy_rules_last_queued_timestamp_seconds',
   'kubeproxy_network_programming_duration_seconds',
@@ -38,8 +40,8 @@ describe('observability/metrics', () => {
   it('moves with what the proxy reports', async () => {
     const m = createProxyMetrics();
     m.syncQueued(1_700_000_000_000);
-    m.syncFinished(0.003, true, 1_700_000_001_500);
-    m.syncFinished(0.5, false, 1_700_000_002_000);
+    m.syncFinished(0.003, true, 1_700_000_001_500, 'partial');
+    m.syncFinished(0.5, false, 1_700_000_002_000, 'full');
     m.observeNetworkProgramming(1.2);
     m.serviceChangesSeen();
     m.serviceChangesSeen(4);
@@ -64,6 +66,9 @@ describe('observability/metrics', () => {
     expect(sample(t, 'kubeproxy_sync_proxy_rules_duration_seconds_count')).to.equal(2);
     expect(sample(t, 'kubeproxy_sync_proxy_rules_duration_seconds_bucket{le="0.004"}')).to.equal(1);
     expect(sample(t, 'kubeproxy_sync_proxy_rules_duration_seconds_sum')).to.be.closeTo(0.503, 1e-9);
+    expect(sample(t, 'kubeproxy_sync_full_proxy_rules_duration_seconds_sum')).to.equal(0.5);
+    expect(sample(t, 'kubeproxy_sync_partial_proxy_rules_duration_seconds_sum')).to.equal(0.003);
+    expect(sample(t, 'kubeproxy_sync_partial_proxy_rules_duration_seconds_count')).to.equal(1);
     expect(sample(t, 'kube_ipvs_proxy_sync_failures_total')).to.equal(1);
     expect(sample(t, 'kubeproxy_network_programming_duration_seconds_bucket{le="1"}')).to.equal(0);
     expect(sample(t, 'kubeproxy_network_programming_duration_seconds_bucket{le="2"}')).to.equal(1);
