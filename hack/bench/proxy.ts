@@ -133,7 +133,8 @@ function startProxy(kubeconfig: string, syncPeriod: string): Proxy {
   const child = spawn(
     process.execPath,
     [...nodeFlags, PROXY_BIN, ...proxyArgs(kubeconfig, syncPeriod)],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
+    // the environment the image (Dockerfile) gives it
+    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, MALLOC_ARENA_MAX: '2' } },
   );
   let out = '';
   const keep = (d: Buffer): void => {
