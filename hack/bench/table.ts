@@ -1,6 +1,7 @@
 // The generated table every benchmark here uses: N Services `svc-i` with ClusterIP 10.96.x.y:80, each
 // with M ready endpoints on port 8080 — as IPVS rules, address operations and API objects — and how
 // the proxy is started against the fake API server holding them.
+import { serviceLabelSelector } from '../../src/cluster/index.js';
 import type { AddressOperation, IpvsOperation } from '../../src/kernel/ports.js';
 import type { RealServer, VirtualServer } from '../../src/model/index.js';
 import { endpointSliceObject, nodeObject, serviceObject, type FakeApiServer, type KubeObject } from '../../test/support/fake-apiserver/index.js';
@@ -69,11 +70,15 @@ export function proxyArgs(kubeconfig: string, syncPeriod: string): string[] {
 }
 
 /**
- * The fake API server serialises each list once and caches it: do it before the proxy starts, not
- * while it lists, in both encodings the proxy may ask for (it accepts gzip, as client-go does).
+ * The fake API server serialises each list once per selector and caches it: do it before the proxy
+ * starts, not while it lists (a real API server does that work on its own machine, not on the
+ * node's CPU), for the selectors the proxy sends and in both encodings it may ask for (it accepts
+ * gzip, as client-go does).
  */
 export async function warmListCache(api: FakeApiServer): Promise<void> {
-  for (const path of ['/api/v1/services', '/apis/discovery.k8s.io/v1/endpointslices']) {
+  const services = new URLSearchParams({ labelSelector: serviceLabelSelector(undefined) });
+  const lists = [`/api/v1/services?${services}`, `/apis/discovery.k8s.io/v1/endpointslices?${services}`, `/api/v1/nodes?${new URLSearchParams({ fieldSelector: `metadata.name=${NODE}` })}`];
+  for (const path of lists) {
     for (const encoding of ['gzip', 'identity']) await (await fetch(`${api.url}${path}`, { headers: { 'Accept-Encoding': encoding } })).arrayBuffer();
   }
 }

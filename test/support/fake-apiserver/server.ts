@@ -708,7 +708,8 @@ export class FakeApiServer {
   }
 
   #sendList(req: IncomingMessage, res: ServerResponse, resource: ResourceName, namespace: string | undefined, query: URLSearchParams): void {
-    const cacheKey = `${resource}|${namespace ?? ''}|${query.toString()}`;
+    // keyed by what selects the items: resourceVersion=0 and the like do not change this server's answer
+    const cacheKey = `${resource}|${namespace ?? ''}|${query.get('labelSelector') ?? ''}|${query.get('fieldSelector') ?? ''}`;
     let cached = this.#lists.get(cacheKey);
     if (cached?.rv !== this.#rv) {
       const info = RESOURCES[resource];
