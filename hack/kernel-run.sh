@@ -141,7 +141,16 @@ chmod +x "$work/init"
 # 64 MiB first touched in 0.41 s against 1.02 s) and the kernel tests run in 1m15s instead of ~2m.
 # It trusts the guest's processes with the kernel's memory, which our own tests are.
 # KIPVS_UML_SECCOMP=off (or on) overrides the choice.
-timeout -k 10 "$timeout_s" "$UML_BIN" mem="${KIPVS_UML_MEM:-3G}" seccomp="${KIPVS_UML_SECCOMP:-auto}" \
+# One host CPU for the whole guest: UML's kernel and its processes hand its one virtual CPU back and
+# forth at every system call and page fault, and across two host CPUs each hand-over is a cross-CPU
+# wake-up (2000x5 cold sync in cold-ab.ts: ~860-940 ms pinned against ~1,280-1,430 unpinned).
+# KIPVS_UML_PIN=off leaves the guest to the host's scheduler.
+pin=()
+if [ "${KIPVS_UML_PIN:-auto}" != off ] && command -v taskset >/dev/null 2>&1; then
+  cpu=$(taskset -pc $$ 2>/dev/null | sed 's/.*: //' | tr ',' '\n' | tail -n 1 | sed 's/.*-//')
+  [ -n "$cpu" ] && pin=(taskset -c "$cpu")
+fi
+timeout -k 10 "$timeout_s" "${pin[@]}" "$UML_BIN" mem="${KIPVS_UML_MEM:-3G}" seccomp="${KIPVS_UML_SECCOMP:-auto}" \
   root=/dev/root rootfstype=hostfs rootflags=/ rw quiet init="$work/init" con=null con0=null,fd:3 3>"$work/console" </dev/null >/dev/null 2>&1 &
 uml_pid=$!
 tail -n +1 -s 0.2 -f --pid="$uml_pid" "$work/stdout" &
