@@ -255,6 +255,8 @@ async function childProxy(shape: Shape): Promise<ProxyResult> {
   const last = virtualServerOf(shape.services - 1);
   let proxy: Proxy | undefined;
   try {
+    // the objects and list bodies just built are garbage or old: collect them now, not while the proxy starts
+    (globalThis as { gc?: () => void }).gc?.();
     // 1. cold start: spawn → the kernel holds every rule and address. The cheap trigger (the last
     // Service's real servers, one small dump every 20 ms) is confirmed by a full read; if that
     // read finds anything missing, full reads continue and the time is theirs.
