@@ -13,7 +13,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { openIpvsKernel } from '../../src/ipvs/index.js';
 import { FakeApiServer } from '../../test/support/fake-apiserver/index.js';
 import { PROXY_BIN } from '../../test/support/proxy-process.js';
-import { apiObjects, parseShape, proxyArgs, virtualServerOf, warmListCache, type Shape } from './table.js';
+import { apiObjects, parseShape, proxyArgs, quiesce, virtualServerOf, warmListCache, type Shape } from './table.js';
 
 const SELF = fileURLToPath(import.meta.url);
 
@@ -58,8 +58,9 @@ function minorFaults(pid: number): { minflt: number; hwmMiB: number } {
   return { minflt: Number(fields[7]), hwmMiB: Math.round(Number(hwm?.[1] ?? NaN) / 1024) };
 }
 
-function main(runs: number, shapeText: string, variants: readonly string[]): void {
+async function main(runs: number, shapeText: string, variants: readonly string[]): Promise<void> {
   const results = variants.map(() => [] as number[]);
+  await quiesce();
   for (let r = 0; r < runs; r++) {
     for (let v = 0; v < variants.length; v++) {
       const i = (v + r) % variants.length; // rotate: no variant always goes first
@@ -73,6 +74,7 @@ function main(runs: number, shapeText: string, variants: readonly string[]): voi
       } finally {
         execFileSync('ip', ['netns', 'del', netns]);
       }
+      await quiesce(); // the namespace's teardown is not the next run's
     }
   }
   variants.forEach((variant, i) => {
@@ -83,4 +85,4 @@ function main(runs: number, shapeText: string, variants: readonly string[]): voi
 
 const argv = process.argv.slice(2);
 if (argv[0] === '--child') await child(parseShape(argv[1]), argv[2] ?? '');
-else main(Number(argv[0] ?? 5), argv[1] ?? '2000x5', argv.length > 2 ? argv.slice(2) : ['']);
+else await main(Number(argv[0] ?? 5), argv[1] ?? '2000x5', argv.length > 2 ? argv.slice(2) : ['']);

@@ -2,14 +2,17 @@
 //   node dist/hack/bench/proxy.js [NxM] [runs]        (hack/bench/run.sh boots the kernel and builds)
 //
 // Per run, each in a fresh network namespace (IPVS keeps deleted real servers in a per-netns
-// "trash" list that every real-server add scans; a flush would slow the next run down), in a
-// rotating order so no contender always goes first:
+// "trash" list that every real-server add scans; a flush would slow the next run down), deleted
+// afterwards and its teardown waited out (quiesce). First the three cold timings, side by side in
+// an order that rotates from run to run so none always goes first:
 //   peer   `ip -batch` (kube-ipvs0 and its N addresses), then `ipvsadm -R` (the same rules)
 //   floor  a Node process applying the same addresses and rules with our netlink layer directly
-//   proxy  kube-ipvs-proxy (the built CLI) from a cold start against the fake API server holding
-//          the objects, until the kernel holds every rule and address; then 50 single-endpoint
-//          changes (API write → kernel, polled with our netlink client), 10,000 more events (RSS),
-//          and a restarted proxy's periodic audit with nothing drifted (writes, duration)
+//   cold   kube-ipvs-proxy (the built CLI) from a cold start against the fake API server holding
+//          the objects, until the kernel holds every rule and address
+// then the rest of the proxy's measurements, in one more namespace:
+//   proxy  a cold start again; 50 single-endpoint changes (API write → kernel, polled with our
+//          netlink client), 10,000 more events (RSS), and a restarted proxy's periodic audit with
+//          nothing drifted (writes, duration)
 // All three timings are process timings taken from outside (Node startup included for ours, as
 // ipvsadm's and ip's startup is for theirs). Medians over the runs; table, bars, then one JSON line.
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -18,11 +21,12 @@ import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { openIpvsKernel } from '../../src/ipvs/index.js';
+import type { IpvsKernel } from '../../src/kernel/ports.js';
 import { openNetlinkLinkKernel } from '../../src/link/index.js';
 import { FakeApiServer } from '../../test/support/fake-apiserver/index.js';
 import { generatedReal, generatedTableLines, generatedVip } from '../../test/support/ipvsadm.js';
 import { PROXY_BIN } from '../../test/support/proxy-process.js';
-import { METRICS, addressOperations, apiObjects, defaultAddresses, ipvsOperations, parseShape, proxyArgs, sliceOf, virtualServerOf, warmListCache, type Shape } from './table.js';
+import { METRICS, addressOperations, apiObjects, defaultAddresses, ipvsOperations, parseShape, proxyArgs, quiesce, sliceOf, virtualServerOf, warmListCache, type Shape } from './table.js';
 
 const SELF = fileURLToPath(import.meta.url);
 const LINK = 'kube-ipvs0';
@@ -224,15 +228,18 @@ function percentile(sorted: readonly number[], p: number): number {
   return sorted[i] ?? NaN;
 }
 
-interface ProxyResult {
+interface ColdResult {
   readonly coldMs: number;
+  /** when (ms after spawn) the proxy's log said it started, had listed everything, and was done */
+  readonly coldPhasesMs: Readonly<Record<string, number>>;
+}
+
+interface ProxyResult extends ColdResult {
   readonly latencyMs: { readonly p50: number; readonly p95: number; readonly p99: number; readonly max: number };
   /** each change's event-to-kernel time, in the order the changes were made */
   readonly latencySamplesMs: readonly number[];
   /** mean time from a change's arrival in the proxy to its sync's end (the proxy's own share) */
   readonly proxyShareMeanMs: number;
-  /** when (ms after spawn) the proxy's log said it started, had listed everything, and was done */
-  readonly coldPhasesMs: Readonly<Record<string, number>>;
   readonly rssAfterColdMiB: number;
   readonly rssAfterEventsMiB: number;
   /** V8 heap in use (the proxy's nodejs_heap_size_used_bytes) */
@@ -246,30 +253,70 @@ interface ProxyResult {
   readonly auditMs: number;
 }
 
-async function childProxy(shape: Shape): Promise<ProxyResult> {
-  const api = await FakeApiServer.start();
-  api.createMany(apiObjects(shape));
-  const kubeconfig = api.writeKubeconfig();
-  await warmListCache(api);
-  const ipvs = await openIpvsKernel();
+/**
+ * Cold start: spawn → the kernel holds every rule and address. The cheap trigger (the last
+ * Service's real servers, one small dump every 20 ms) is confirmed by a full read; if that read
+ * finds anything missing, full reads continue and the time is theirs.
+ */
+async function coldStart(shape: Shape, kubeconfig: string, ipvs: IpvsKernel): Promise<ColdResult & { readonly proxy: Proxy }> {
   const last = virtualServerOf(shape.services - 1);
-  let proxy: Proxy | undefined;
+  // the objects and list bodies just built are garbage or old: collect them now, not while the proxy starts
+  (globalThis as { gc?: () => void }).gc?.();
+  const t0 = performance.now();
+  const spawnedAt = Date.now();
+  const p = startProxy(kubeconfig, '1h');
   try {
-    // the objects and list bodies just built are garbage or old: collect them now, not while the proxy starts
-    (globalThis as { gc?: () => void }).gc?.();
-    // 1. cold start: spawn → the kernel holds every rule and address. The cheap trigger (the last
-    // Service's real servers, one small dump every 20 ms) is confirmed by a full read; if that
-    // read finds anything missing, full reads continue and the time is theirs.
-    const t0 = performance.now();
-    const spawnedAt = Date.now();
-    const p = (proxy = startProxy(kubeconfig, '1h'));
     await until('the last virtual server', p, async () => ((await ipvs.listRealServers(last).catch(() => [])).length === shape.reals ? true : undefined), 600_000, 20);
     let coldMs = performance.now() - t0;
     if (!(await complete(shape))) {
       await until('the whole table', p, async () => ((await complete(shape)) ? true : undefined), 600_000, 50);
       coldMs = performance.now() - t0;
     }
-    const coldPhasesMs = coldPhases(p.output(), spawnedAt);
+    return { proxy: p, coldMs, coldPhasesMs: coldPhases(p.output(), spawnedAt) };
+  } catch (e) {
+    await stopProxy(p);
+    throw e;
+  }
+}
+
+/** A fake API server holding the table, its list cache warm, and a kubeconfig for it. */
+async function benchApiServer(shape: Shape): Promise<{ api: FakeApiServer; kubeconfig: string; close(): Promise<void> }> {
+  const api = await FakeApiServer.start();
+  api.createMany(apiObjects(shape));
+  const kubeconfig = api.writeKubeconfig();
+  await warmListCache(api);
+  return {
+    api,
+    kubeconfig,
+    close: async () => {
+      await api.close();
+      rmSync(kubeconfig, { force: true });
+    },
+  };
+}
+
+/** The cold start alone, timed next to the peer and the floor in each run. */
+async function childCold(shape: Shape): Promise<ColdResult> {
+  const server = await benchApiServer(shape);
+  const ipvs = await openIpvsKernel();
+  try {
+    const { proxy, coldMs, coldPhasesMs } = await coldStart(shape, server.kubeconfig, ipvs);
+    await stopProxy(proxy);
+    return { coldMs, coldPhasesMs };
+  } finally {
+    ipvs.close();
+    await server.close();
+  }
+}
+
+async function childProxy(shape: Shape): Promise<ProxyResult> {
+  const { api, kubeconfig, close } = await benchApiServer(shape);
+  const ipvs = await openIpvsKernel();
+  let proxy: Proxy | undefined;
+  try {
+    // 1. cold start (again: the one compared with the floor is childCold's)
+    const { proxy: p, coldMs, coldPhasesMs } = await coldStart(shape, kubeconfig, ipvs);
+    proxy = p;
     await sleep(500);
     const pid = p.child.pid ?? 0;
     const rssAfterColdMiB = rssMiB(pid);
@@ -386,8 +433,7 @@ async function childProxy(shape: Shape): Promise<ProxyResult> {
   } finally {
     if (proxy) await stopProxy(proxy);
     ipvs.close();
-    await api.close();
-    rmSync(kubeconfig, { force: true });
+    await close();
   }
 
   function currentFirst(i: number, s: Shape): string {
@@ -433,7 +479,7 @@ async function main(): Promise<void> {
   if (argv[0] === '--floor-apply') return floorApply(parseShape(argv[1]));
   if (argv[0] === '--child') {
     const shape = parseShape(argv[2]);
-    const run = { peer: childPeer, floor: childFloor, proxy: childProxy }[argv[1] as 'peer' | 'floor' | 'proxy'];
+    const run = { peer: childPeer, floor: childFloor, cold: childCold, proxy: childProxy }[argv[1] as 'peer' | 'floor' | 'cold' | 'proxy'];
     if (run === undefined) throw new Error(`unknown child ${argv[1]}`);
     console.log(JSON.stringify(await run(shape)));
     return;
@@ -445,16 +491,18 @@ async function main(): Promise<void> {
   console.log(`bench: ${shape.services} Services x ${shape.reals} endpoints, ${runs} runs, kernel ${kernel}; proxy flags --ipvs-min-sync-period=0s --ipvs-sync-period=1h (audit: ${AUDIT_PERIOD_S}s)`);
   const peers: PeerResult[] = [];
   const floors: FloorResult[] = [];
+  const colds: ColdResult[] = [];
   const proxies: ProxyResult[] = [];
-  const namespaces: string[] = [];
-  const order = ['peer', 'floor', 'proxy'] as const;
-  try {
-    for (let run = 1; run <= runs; run++) {
-      const line: string[] = [];
-      for (let k = 0; k < order.length; k++) {
-        const what = order[(k + run - 1) % order.length] ?? 'peer';
-        const ns = freshNetns(`kipvs-bench-${what}-${run}`);
-        namespaces.push(ns);
+  // the three cold timings side by side in a rotating order (the machine's speed drifts over the
+  // half minute the rest of the proxy's measurements take), then the proxy's other measurements
+  const trio = ['peer', 'floor', 'cold'] as const;
+  await quiesce();
+  for (let run = 1; run <= runs; run++) {
+    const line: string[] = [];
+    for (let k = 0; k <= trio.length; k++) {
+      const what = k < trio.length ? (trio[(k + run - 1) % trio.length] ?? 'peer') : 'proxy';
+      const ns = freshNetns(`kipvs-bench-${what}-${run}`);
+      try {
         if (what === 'peer') {
           const r = inNetns<PeerResult>(ns, what, shape);
           peers.push(r);
@@ -463,21 +511,27 @@ async function main(): Promise<void> {
           const r = inNetns<FloorResult>(ns, what, shape);
           floors.push(r);
           line.push(`floor ${f0(r.ms)} ms (inside ${f0(r.innerMs)})`);
+        } else if (what === 'cold') {
+          const r = inNetns<ColdResult>(ns, what, shape);
+          colds.push(r);
+          line.push(`proxy cold ${f0(r.coldMs)} ms (started ${f0(r.coldPhasesMs.started ?? NaN)}, listed ${f0(r.coldPhasesMs.listed ?? NaN)}, programmed ${f0(r.coldPhasesMs.programmed ?? NaN)})`);
         } else {
           const r = inNetns<ProxyResult>(ns, what, shape);
           proxies.push(r);
-          line.push(`proxy cold ${f0(r.coldMs)} ms (started ${f0(r.coldPhasesMs.started ?? NaN)}, listed ${f0(r.coldPhasesMs.listed ?? NaN)}, programmed ${f0(r.coldPhasesMs.programmed ?? NaN)}), change p95 ${f1(r.latencyMs.p95)} ms (in the proxy: mean ${f1(r.proxyShareMeanMs)} ms), RSS ${f0(r.rssAfterColdMiB)}→${f0(r.rssAfterEventsMiB)} MiB (heap ${f0(r.heapAfterColdMiB)}→${f0(r.heapAfterEventsMiB)}), events ${f0(r.eventsMs)} ms, audit ${r.auditWrites} writes ${f0(r.auditMs)} ms`);
+          line.push(`then: cold again ${f0(r.coldMs)} ms, change p95 ${f1(r.latencyMs.p95)} ms (in the proxy: mean ${f1(r.proxyShareMeanMs)} ms), RSS ${f0(r.rssAfterColdMiB)}→${f0(r.rssAfterEventsMiB)} MiB (heap ${f0(r.heapAfterColdMiB)}→${f0(r.heapAfterEventsMiB)}), events ${f0(r.eventsMs)} ms, audit ${r.auditWrites} writes ${f0(r.auditMs)} ms`);
         }
+      } finally {
+        execFileSync('ip', ['netns', 'del', ns]);
       }
-      console.log(`run ${run}: ${line.join('; ')}`);
+      // the kernel tears the namespace's entries down afterwards: not during the next contender
+      await quiesce();
     }
-  } finally {
-    for (const ns of namespaces) execFileSync('ip', ['netns', 'del', ns]);
+    console.log(`run ${run}: ${line.join('; ')}`);
   }
 
   const peer = median(peers.map((r) => r.ms));
   const floor = median(floors.map((r) => r.ms));
-  const cold = median(proxies.map((r) => r.coldMs));
+  const cold = median(colds.map((r) => r.coldMs));
   const p50 = median(proxies.map((r) => r.latencyMs.p50));
   const p95 = median(proxies.map((r) => r.latencyMs.p95));
   const p99 = median(proxies.map((r) => r.latencyMs.p99));
@@ -510,7 +564,7 @@ async function main(): Promise<void> {
       medians: { peerMs: Math.round(peer), floorMs: Math.round(floor), coldMs: Math.round(cold), latencyP50Ms: p50, latencyP95Ms: p95, latencyP99Ms: p99, auditMs: Math.round(auditMs), rssAfterColdMiB: rssCold, rssAfterEventsMiB: rssEvents },
       ratios: { coldOverFloor: Number((cold / floor).toFixed(3)), coldOverPeer: Number((cold / peer).toFixed(3)), rssGrowth: Number(rssGrowth.toFixed(3)) },
       bars: Object.fromEntries(bars.map((b) => [b.what, b.value <= b.bar])),
-      runsDetail: { peer: peers, floor: floors, proxy: proxies },
+      runsDetail: { peer: peers, floor: floors, cold: colds, proxy: proxies },
     }),
   );
   if (bars.some((b) => !(b.value <= b.bar))) process.exitCode = 1;

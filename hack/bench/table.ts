@@ -1,6 +1,9 @@
 // The generated table every benchmark here uses: N Services `svc-i` with ClusterIP 10.96.x.y:80, each
 // with M ready endpoints on port 8080 — as IPVS rules, address operations and API objects — and how
 // the proxy is started against the fake API server holding them.
+import { readFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { serviceLabelSelector } from '../../src/cluster/index.js';
 import type { AddressOperation, IpvsOperation } from '../../src/kernel/ports.js';
 import type { RealServer, VirtualServer } from '../../src/model/index.js';
@@ -62,6 +65,32 @@ export function apiObjects({ services, reals }: Shape): KubeObject[] {
     objects.push(sliceOf(i, defaultAddresses(reals)));
   }
   return objects;
+}
+
+/** Busy and idle CPU time so far, from /proc/stat's first line (all CPUs). */
+function cpuTimes(): { busy: number; idle: number } {
+  const fields = (readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '').trim().split(/\s+/).slice(1).map(Number);
+  const idle = (fields[3] ?? 0) + (fields[4] ?? 0);
+  return { busy: fields.reduce((a, b) => a + b, 0) - idle, idle };
+}
+
+/**
+ * Waits until the kernel has gone quiet: a deleted network namespace holding thousands of IPVS
+ * entries is torn down afterwards by a kernel worker, on the CPU the next contender needs. Returns
+ * after two 100 ms windows at least 90% idle in a row, or after `maxMs`.
+ */
+export async function quiesce(maxMs = 20_000): Promise<void> {
+  const deadline = performance.now() + maxMs;
+  let quiet = 0;
+  let last = cpuTimes();
+  while (quiet < 2 && performance.now() < deadline) {
+    await sleep(100);
+    const now = cpuTimes();
+    const busy = now.busy - last.busy;
+    const idle = now.idle - last.idle;
+    quiet = busy + idle > 0 && idle / (busy + idle) >= 0.9 ? quiet + 1 : 0;
+    last = now;
+  }
 }
 
 /** The proxy's flags against the fake API server (no rate limit, audits every `syncPeriod`). */
