@@ -14,7 +14,8 @@
 //          netlink client), 10,000 more events (RSS), and a restarted proxy's periodic audit with
 //          nothing drifted (writes, duration)
 // All three timings are process timings taken from outside (Node startup included for ours, as
-// ipvsadm's and ip's startup is for theirs). Medians over the runs; table, bars, then one JSON line.
+// ipvsadm's and ip's startup is for theirs). Cold ratios: the median of each run's ratio; the rest:
+// medians over the runs. Table, bars, then one JSON line.
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -485,8 +486,8 @@ async function main(): Promise<void> {
     return;
   }
   const shape = parseShape(argv[0]);
-  const runsArg = Number(argv[1] ?? 3);
-  const runs = Number.isInteger(runsArg) && runsArg > 0 ? runsArg : 3;
+  const runsArg = Number(argv[1] ?? 5);
+  const runs = Number.isInteger(runsArg) && runsArg > 0 ? runsArg : 5;
   const kernel = execFileSync('uname', ['-r'], { encoding: 'utf8' }).trim();
   console.log(`bench: ${shape.services} Services x ${shape.reals} endpoints, ${runs} runs, kernel ${kernel}; proxy flags --ipvs-min-sync-period=0s --ipvs-sync-period=1h (audit: ${AUDIT_PERIOD_S}s)`);
   const peers: PeerResult[] = [];
@@ -532,6 +533,12 @@ async function main(): Promise<void> {
   const peer = median(peers.map((r) => r.ms));
   const floor = median(floors.map((r) => r.ms));
   const cold = median(colds.map((r) => r.coldMs));
+  // the ratios are taken run by run, between timings made side by side, then their median: the
+  // machine's speed drifts between runs more than the contenders differ within one
+  const overFloor = colds.map((c, i) => c.coldMs / (floors[i]?.ms ?? NaN));
+  const overPeer = colds.map((c, i) => c.coldMs / (peers[i]?.ms ?? NaN));
+  const coldOverFloor = median(overFloor);
+  const coldOverPeer = median(overPeer);
   const p50 = median(proxies.map((r) => r.latencyMs.p50));
   const p95 = median(proxies.map((r) => r.latencyMs.p95));
   const p99 = median(proxies.map((r) => r.latencyMs.p99));
@@ -541,8 +548,8 @@ async function main(): Promise<void> {
   const rssEvents = median(proxies.map((r) => r.rssAfterEventsMiB));
   const rssGrowth = Math.max(...proxies.map((r) => r.rssAfterEventsMiB / r.rssAfterColdMiB));
   const bars = [
-    { what: 'cold sync / our floor', value: cold / floor, bar: 1.25, text: `${f2(cold / floor)} (${f0(cold)} / ${f0(floor)} ms)` },
-    { what: 'cold sync / (ipvsadm -R + ip -batch)', value: cold / peer, bar: 0.9, text: `${f2(cold / peer)} (${f0(cold)} / ${f0(peer)} ms)` },
+    { what: 'cold sync / our floor', value: coldOverFloor, bar: 1.25, text: `${f2(coldOverFloor)} (runs ${overFloor.map(f2).join(', ')}; medians ${f0(cold)} / ${f0(floor)} ms)` },
+    { what: 'cold sync / (ipvsadm -R + ip -batch)', value: coldOverPeer, bar: 0.9, text: `${f2(coldOverPeer)} (runs ${overPeer.map(f2).join(', ')}; medians ${f0(cold)} / ${f0(peer)} ms)` },
     { what: 'one endpoint change -> kernel, p95 (ms)', value: p95, bar: 20, text: `${f1(p95)} (p50 ${f1(p50)}, p99 ${f1(p99)})` },
     { what: 'writes of an audit with no drift', value: auditWrites, bar: 0, text: `${auditWrites} (audit ${f0(auditMs)} ms)` },
     { what: 'RSS after cold sync (MiB)', value: rssCold, bar: 150, text: `${f0(rssCold)}` },
@@ -562,7 +569,8 @@ async function main(): Promise<void> {
       kernel,
       flags: { minSyncPeriod: '0s', syncPeriod: '1h', auditSyncPeriod: `${AUDIT_PERIOD_S}s` },
       medians: { peerMs: Math.round(peer), floorMs: Math.round(floor), coldMs: Math.round(cold), latencyP50Ms: p50, latencyP95Ms: p95, latencyP99Ms: p99, auditMs: Math.round(auditMs), rssAfterColdMiB: rssCold, rssAfterEventsMiB: rssEvents },
-      ratios: { coldOverFloor: Number((cold / floor).toFixed(3)), coldOverPeer: Number((cold / peer).toFixed(3)), rssGrowth: Number(rssGrowth.toFixed(3)) },
+      ratios: { coldOverFloor: Number(coldOverFloor.toFixed(3)), coldOverPeer: Number(coldOverPeer.toFixed(3)), rssGrowth: Number(rssGrowth.toFixed(3)) },
+      ratiosPerRun: { coldOverFloor: overFloor.map((r) => Number(r.toFixed(3))), coldOverPeer: overPeer.map((r) => Number(r.toFixed(3))) },
       bars: Object.fromEntries(bars.map((b) => [b.what, b.value <= b.bar])),
       runsDetail: { peer: peers, floor: floors, cold: colds, proxy: proxies },
     }),
