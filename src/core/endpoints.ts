@@ -66,10 +66,12 @@ export function selectRealServers(slices: readonly SliceRef[], choice: EndpointC
       }
     }
   }
-  const all = [...candidates.entries()];
-  const ready = all.filter(([, c]) => c.ready);
-  const chosen = ready.length > 0 ? ready : all.filter(([, c]) => c.servingTerminating);
-  return new Map(chosen.map(([k, c]) => [k, c.server]));
+  // ready endpoints; only when there are none, the serving terminating ones
+  let anyReady = false;
+  for (const c of candidates.values()) anyReady ||= c.ready;
+  const chosen = new Map<RealServerKey, RealServer>();
+  for (const [k, c] of candidates) if (anyReady ? c.ready : c.servingTerminating) chosen.set(k, c.server);
+  return chosen;
 }
 
 /** The "namespace/name" of the Service a slice belongs to (label kubernetes.io/service-name). */

@@ -1,7 +1,7 @@
 // IP text → family and canonical text (ipaddr.js), and CIDR membership, for objects read from the API.
 // Strict: four-part decimal IPv4 only, no zone ids — anything else is not an address we program.
 import ipaddr from 'ipaddr.js';
-import { ipv4Octets, type IpFamily } from '../model/index.js';
+import { ipv4Value, type IpFamily } from '../model/index.js';
 
 export interface ParsedIp {
   readonly family: IpFamily;
@@ -19,7 +19,7 @@ export interface Cidr {
 export function parseIp(text: string | undefined): ParsedIp | undefined {
   if (text === undefined || text === '') return undefined;
   // canonical dotted quad (the usual case) is its own canonical text
-  if (ipv4Octets(text) !== undefined) return { family: 4, address: text };
+  if (ipv4Value(text) >= 0) return { family: 4, address: text };
   if (ipaddr.IPv4.isValidFourPartDecimal(text)) return { family: 4, address: ipaddr.IPv4.parse(text).toString() };
   if (!text.includes(':') || text.includes('%') || !ipaddr.IPv6.isValid(text)) return undefined;
   const v6 = ipaddr.IPv6.parse(text);

@@ -41,7 +41,10 @@ export class ClusterObjectStore {
 
   slicesOf(serviceKey: string): SliceRef[] {
     const out: SliceRef[] = [];
-    for (const k of [...(this.#slicesByService.get(serviceKey) ?? [])].sort()) {
+    const keys = this.#slicesByService.get(serviceKey);
+    if (keys === undefined) return out;
+    // in key order, so the same slices give the same result; most Services have one slice
+    for (const k of keys.size > 1 ? [...keys].sort() : keys) {
       const slice = this.#slices.get(k);
       if (slice) out.push({ key: k, slice });
     }
