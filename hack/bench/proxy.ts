@@ -311,7 +311,8 @@ async function childCold(shape: Shape): Promise<ColdResult> {
 }
 
 async function childProxy(shape: Shape): Promise<ProxyResult> {
-  const { api, kubeconfig, close } = await benchApiServer(shape);
+  const server = await benchApiServer(shape);
+  const { api, kubeconfig } = server;
   const ipvs = await openIpvsKernel();
   let proxy: Proxy | undefined;
   try {
@@ -434,7 +435,7 @@ async function childProxy(shape: Shape): Promise<ProxyResult> {
   } finally {
     if (proxy) await stopProxy(proxy);
     ipvs.close();
-    await close();
+    await server.close();
   }
 
   function currentFirst(i: number, s: Shape): string {

@@ -106,7 +106,7 @@ export function proxyArgs(kubeconfig: string, syncPeriod: string): string[] {
  */
 export async function warmListCache(api: FakeApiServer): Promise<void> {
   const services = new URLSearchParams({ labelSelector: serviceLabelSelector(undefined) });
-  const lists = [`/api/v1/services?${services}`, `/apis/discovery.k8s.io/v1/endpointslices?${services}`, `/api/v1/nodes?${new URLSearchParams({ fieldSelector: `metadata.name=${NODE}` })}`];
+  const lists = [`/api/v1/services?${services.toString()}`, `/apis/discovery.k8s.io/v1/endpointslices?${services.toString()}`, `/api/v1/nodes?${new URLSearchParams({ fieldSelector: `metadata.name=${NODE}` }).toString()}`];
   for (const path of lists) {
     for (const encoding of ['gzip', 'identity']) await (await fetch(`${api.url}${path}`, { headers: { 'Accept-Encoding': encoding } })).arrayBuffer();
   }
