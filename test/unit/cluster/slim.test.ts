@@ -1,0 +1,64 @@
+// Slimming API objects to what the proxy keeps: the named fields copied, everything else dropped,
+// and malformed JSON (watch events are not schema-checked) read as absent fields, never a throw.
+import { expect } from 'chai';
+import { slimEndpointSlice, slimNode, slimService } from '../../../src/cluster/slim.js';
+
+describe('slimming API objects', () => {
+  it('keeps a Service\'s fields the core reads and drops the rest', () => {
+    const slim = slimService({
+      metadata: {
+        name: 'web',
+        namespace: 'shop',
+        resourceVersion: '42',
+        uid: 'u-1',
+        labels: { app: 'web' },
+        annotations: { 'kubectl.kubernetes.io/last-applied-configuration': '{"huge":true}', team: 'a' },
+        managedFields: [{ manager: 'kubectl' }],
+      },
+      spec: {
+        type: 'ClusterIP',
+        clusterIP: '10.96.0.10',
+        clusterIPs: ['10.96.0.10', 7],
+        ports: [{ name: 'http', port: 80, targetPort: 'http', protocol: 'TCP', appProtocol: 'h2c' }],
+        sessionAffinity: 'ClientIP',
+        sessionAffinityConfig: { clientIP: { timeoutSeconds: 60 } },
+        selector: { app: 'web' },
+      },
+      status: { loadBalancer: {} },
+    });
+    expect(slim.metadata).to.deep.include({ name: 'web', namespace: 'shop', resourceVersion: '42', labels: { app: 'web' }, annotations: { team: 'a' } });
+    expect(slim.metadata).to.not.have.property('uid');
+    expect(slim.spec?.clusterIPs).to.deep.equal(['10.96.0.10']); // the number is not an address
+    expect(slim.spec?.ports).to.deep.equal([{ name: 'http', protocol: 'TCP', port: 80, targetPort: 'http', nodePort: undefined }]);
+    expect(slim.spec?.sessionAffinityConfig).to.deep.equal({ clientIP: { timeoutSeconds: 60 } });
+    expect(slim).to.not.have.property('status');
+    expect(slim.spec).to.not.have.property('selector');
+  });
+
+  it('keeps an EndpointSlice\'s endpoints, conditions and ports', () => {
+    const slim = slimEndpointSlice({
+      metadata: { name: 'web-abc', namespace: 'shop', labels: { 'kubernetes.io/service-name': 'web', tier: 3 } },
+      addressType: 'IPv4',
+      endpoints: [
+        { addresses: ['10.244.1.5'], conditions: { ready: true, serving: true, terminating: false }, nodeName: 'n1', zone: 'z', targetRef: { kind: 'Pod' } },
+        { addresses: ['10.244.1.6', null], conditions: { ready: 'yes' } },
+      ],
+      ports: [{ name: 'http', port: 8080, protocol: 'TCP' }],
+    });
+    expect(slim.metadata?.labels).to.deep.equal({ 'kubernetes.io/service-name': 'web' }); // only string values
+    expect(slim.endpoints).to.deep.equal([
+      { addresses: ['10.244.1.5'], conditions: { ready: true, serving: true, terminating: false }, nodeName: 'n1', zone: 'z' },
+      { addresses: ['10.244.1.6'], conditions: { ready: undefined, serving: undefined, terminating: undefined }, nodeName: undefined, zone: undefined },
+    ]);
+    expect(slim.ports).to.deep.equal([{ name: 'http', port: 8080, protocol: 'TCP' }]);
+  });
+
+  it('reads malformed objects as absent fields, without throwing', () => {
+    for (const junk of [null, 7, 'x', [], { metadata: 'm', spec: [], endpoints: {}, ports: 'p' }, { endpoints: [null, 3, { addresses: 'a' }] }]) {
+      expect(() => slimService(junk), JSON.stringify(junk)).to.not.throw();
+      expect(() => slimNode(junk), JSON.stringify(junk)).to.not.throw();
+      const slice = slimEndpointSlice(junk);
+      for (const e of slice.endpoints ?? []) expect(e.addresses).to.deep.equal([]);
+    }
+  });
+});
