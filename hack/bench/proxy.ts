@@ -251,7 +251,10 @@ interface ProxyResult extends ColdResult {
   readonly eventsMs: number;
   readonly restartSyncWrites: number;
   readonly auditWrites: number;
+  /** the audit from its kernel read's start to its compare's end */
   readonly auditMs: number;
+  /** of which the kernel read, during which changes are still served */
+  readonly auditReadMs: number;
 }
 
 /**
@@ -394,12 +397,14 @@ async function childProxy(shape: Shape): Promise<ProxyResult> {
 
     // 4. a restarted proxy's periodic audit with nothing drifted
     const q = (proxy = startProxy(kubeconfig, `${AUDIT_PERIOD_S}s`));
-    const syncs = async (): Promise<{ count: number; sum: number; writes: number }> => {
+    const syncs = async (): Promise<{ count: number; sum: number; readSum: number; writes: number }> => {
       const m = await metrics().catch(() => '');
       return {
         // full syncs only: a partial one (a change, a retry) in between is not the audit
         count: metricSum(m, 'kubeproxy_sync_full_proxy_rules_duration_seconds_count'),
         sum: metricSum(m, 'kubeproxy_sync_full_proxy_rules_duration_seconds_sum'),
+        // a periodic audit reads the kernel back beside the syncs of changes, then compares in a full sync
+        readSum: metricSum(m, 'kube_ipvs_proxy_audit_read_duration_seconds_sum'),
         writes: metricSum(m, 'kube_ipvs_proxy_netlink_operations_total'),
       };
     };
@@ -430,7 +435,8 @@ async function childProxy(shape: Shape): Promise<ProxyResult> {
       eventsMs,
       restartSyncWrites: first.writes,
       auditWrites: audit.writes - before.writes,
-      auditMs: ((audit.sum - before.sum) / (audit.count - before.count)) * 1000,
+      auditMs: ((audit.sum - before.sum + audit.readSum - before.readSum) / (audit.count - before.count)) * 1000,
+      auditReadMs: ((audit.readSum - before.readSum) / (audit.count - before.count)) * 1000,
     };
   } finally {
     if (proxy) await stopProxy(proxy);
@@ -520,7 +526,7 @@ async function main(): Promise<void> {
         } else {
           const r = inNetns<ProxyResult>(ns, what, shape);
           proxies.push(r);
-          line.push(`then: cold again ${f0(r.coldMs)} ms, change p95 ${f1(r.latencyMs.p95)} ms (in the proxy: mean ${f1(r.proxyShareMeanMs)} ms), RSS ${f0(r.rssAfterColdMiB)}→${f0(r.rssAfterEventsMiB)} MiB (heap ${f0(r.heapAfterColdMiB)}→${f0(r.heapAfterEventsMiB)}), events ${f0(r.eventsMs)} ms, audit ${r.auditWrites} writes ${f0(r.auditMs)} ms`);
+          line.push(`then: cold again ${f0(r.coldMs)} ms, change p95 ${f1(r.latencyMs.p95)} ms (in the proxy: mean ${f1(r.proxyShareMeanMs)} ms), RSS ${f0(r.rssAfterColdMiB)}→${f0(r.rssAfterEventsMiB)} MiB (heap ${f0(r.heapAfterColdMiB)}→${f0(r.heapAfterEventsMiB)}), events ${f0(r.eventsMs)} ms, audit ${r.auditWrites} writes ${f0(r.auditMs)} ms (read ${f0(r.auditReadMs)})`);
         }
       } finally {
         execFileSync('ip', ['netns', 'del', ns]);

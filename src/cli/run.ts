@@ -177,6 +177,7 @@ function reconcilerMetrics(metrics: ProxyMetrics, health: HealthTracker, idle: I
     objectRejected: (reason, n) => metrics.objectRejected(reason, n),
     setProgrammed: (counts) => metrics.setProgrammed(counts),
     setGracefulTerminations: (n) => metrics.setGracefulTerminations(n),
+    auditRead: (s) => metrics.auditRead(s),
   };
 }
 

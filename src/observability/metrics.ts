@@ -33,6 +33,8 @@ export interface ProxyMetrics {
   objectRejected(reason: string, count?: number): void;
   setProgrammed(counts: { readonly virtualServers: number; readonly realServers: number; readonly addresses: number }): void;
   setGracefulTerminations(count: number): void;
+  /** a periodic audit's kernel read took `seconds` (it runs beside the syncs of changes) */
+  auditRead(seconds: number): void;
   informerRestarted(resource: string): void;
   /** the Prometheus text exposition */
   exposition(): Promise<string>;
@@ -133,6 +135,7 @@ export function createProxyMetrics(options: MetricsOptions = {}): ProxyMetrics {
   const virtualServers = new Gauge({ name: 'kube_ipvs_proxy_virtual_servers', help: 'IPVS virtual servers programmed by the proxy', registers });
   const realServers = new Gauge({ name: 'kube_ipvs_proxy_real_servers', help: 'IPVS real servers programmed by the proxy (including weight-0 ones draining)', registers });
   const addresses = new Gauge({ name: 'kube_ipvs_proxy_addresses_bound', help: 'Service addresses bound to kube-ipvs0', registers });
+  const auditRead = new Histogram({ name: 'kube_ipvs_proxy_audit_read_duration_seconds', help: 'Time a periodic audit took to read the kernel back (beside the syncs of changes)', buckets: SYNC_BUCKETS, registers });
   const graceful = new Gauge({ name: 'kube_ipvs_proxy_graceful_terminations', help: 'Real servers at weight 0 waiting for their connections to end', registers });
   const informerRestarts = new Counter({
     name: 'kube_ipvs_proxy_informer_restarts_total',
@@ -168,6 +171,7 @@ export function createProxyMetrics(options: MetricsOptions = {}): ProxyMetrics {
       addresses.set(counts.addresses);
     },
     setGracefulTerminations: (count) => graceful.set(count),
+    auditRead: (seconds) => auditRead.observe(seconds),
     informerRestarted: (resource) => informerRestarts.inc({ resource }),
     exposition: () => registry.metrics(),
     contentType: registry.contentType,

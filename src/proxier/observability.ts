@@ -32,6 +32,8 @@ export interface ReconcilerMetrics {
   objectRejected(reason: string, count?: number): void;
   setProgrammed(counts: { readonly virtualServers: number; readonly realServers: number; readonly addresses: number }): void;
   setGracefulTerminations(count: number): void;
+  /** a periodic audit's kernel read took `seconds` (it runs beside the syncs of changes) */
+  auditRead(seconds: number): void;
 }
 
 export const silentLogger: Logger = {
@@ -54,6 +56,7 @@ export const nullMetrics: ReconcilerMetrics = {
   objectRejected: () => undefined,
   setProgrammed: () => undefined,
   setGracefulTerminations: () => undefined,
+  auditRead: () => undefined,
 };
 
 /** Time and timers, injected so tests are deterministic. Milliseconds. */

@@ -30,7 +30,8 @@ import { ClusterObjectStore } from './object-store.js';
 import type { Clock, Logger, ReconcilerMetrics } from './observability.js';
 import { nullMetrics, silentLogger, systemClock } from './observability.js';
 import { GracefulTermination, type Statuses } from './graceful-termination.js';
-import { readOwnedState } from './read-kernel.js';
+import { BackgroundAuditRead } from './audit-read.js';
+import { readOwnedState, type OwnedKernelState } from './read-kernel.js';
 
 export const DEFAULT_LINK_NAME = 'kube-ipvs0';
 export const DEFAULT_SYNC_PERIOD_MS = 30_000;
@@ -182,6 +183,8 @@ export class Reconciler implements ClusterObjectHandler {
   /** virtual servers to compare at the next partial sync */
   readonly #scope = new Set<VirtualServerKey>();
   readonly #terminating: GracefulTermination;
+  /** the periodic audit's kernel read, made while changes keep being served */
+  readonly #auditRead = new BackgroundAuditRead();
   /** virtual servers whose last change the kernel refused, with their own retry schedule */
   readonly #objectRetries = new Map<VirtualServerKey, { attempts: number; at: number }>();
 
@@ -265,9 +268,12 @@ export class Reconciler implements ClusterObjectHandler {
     return this.#run(options.full === true);
   }
 
-  /** Resolves when no sync is running. */
+  /** Resolves when no sync and no audit read is running. */
   async idle(): Promise<void> {
-    while (this.#running) await this.#running;
+    while (this.#running || this.#auditRead.reading) {
+      if (this.#running) await this.#running;
+      else await this.#auditRead.settled();
+    }
   }
 
   /** Stops timers and waits for a running sync; the kernel is left as it is (restart-safe). */
@@ -310,7 +316,8 @@ export class Reconciler implements ClusterObjectHandler {
     if (this.#store.hasDirty || this.#scope.size > 0 || this.#linkIndex === undefined) candidates.push(minNext);
     if (this.#retryAt !== undefined) candidates.push(this.#retryAt);
     for (const r of this.#objectRetries.values()) candidates.push(Math.max(r.at, minNext));
-    candidates.push(this.#lastFullSync + this.#syncPeriod);
+    // while the audit reads the kernel it is not due again; once its read is in, it is
+    if (!this.#auditRead.reading) candidates.push(this.#lastFullSync + this.#syncPeriod);
     const gracefulCheck = this.#terminating.nextCheckAt;
     if (gracefulCheck !== undefined) candidates.push(Math.max(gracefulCheck, minNext));
     // after a failure nothing runs before the backoff is over
@@ -354,7 +361,12 @@ export class Reconciler implements ClusterObjectHandler {
   async #sync(): Promise<SyncResult> {
     const startedAt = this.#clock.now();
     this.#lastSyncStart = startedAt;
-    const full = this.#needFull || this.#linkIndex === undefined || startedAt >= this.#lastFullSync + this.#syncPeriod;
+    // a periodic audit reads the kernel first, while this and later syncs serve changes; the first
+    // sync, and the one after a failure, read it themselves (the shadow copy may be wrong then)
+    const auditDue = startedAt >= this.#lastFullSync + this.#syncPeriod;
+    if (auditDue && !this.#needFull && this.#linkIndex !== undefined) this.#startAuditRead(startedAt, this.#linkIndex);
+    const full = this.#needFull || this.#linkIndex === undefined || this.#auditRead.ready;
+    let auditStartedAt = startedAt;
     const kind = full ? 'full' : 'partial';
     const failures: SyncFailure[] = [];
     let servicesComputed = 0;
@@ -388,7 +400,9 @@ export class Reconciler implements ClusterObjectHandler {
       // 2. what the kernel holds: read back on full syncs, else the shadow copy
       const statuses: Statuses = new Map();
       if (full) {
-        const read = await readOwnedState(this.#ipvs, this.#link, linkIndex, this.#excludeCidrs, (address) => this.#addressRefs.has(address));
+        const taken = this.#auditRead.take(linkIndex, this.#observed);
+        if (taken) auditStartedAt = taken.startedAt;
+        const read = taken?.read ?? (await this.#readKernel(linkIndex));
         this.#observed = read.state;
         for (const [k, v] of read.statuses) statuses.set(k, v);
       }
@@ -415,7 +429,7 @@ export class Reconciler implements ClusterObjectHandler {
       for (const plan of [serving, removing]) if (planSize(plan) > 0) applied += await this.#apply(plan, linkIndex, failures);
       if (operations > 0) this.#log.debug('applied kernel changes', { kind, operations, applied, failed: failures.length });
       if (full) {
-        this.#lastFullSync = startedAt;
+        this.#lastFullSync = auditStartedAt;
         // drift: writes an audit needed for virtual servers no change of ours was due for
         const drift = [...serving.ipvs, ...removing.ipvs].filter((op) => !changed.has(virtualServerKey(op.virtualServer))).length;
         if (drift > 0 && this.#lastSuccessAt !== undefined && this.#failuresInRow === 0) {
@@ -457,6 +471,23 @@ export class Reconciler implements ClusterObjectHandler {
     this.#metrics.setProgrammed({ virtualServers: this.#desired.size, realServers: this.#desiredRealServers + terminating, addresses: this.#addressRefs.size });
     this.#metrics.setGracefulTerminations(terminating);
     return result;
+  }
+
+  #readKernel(linkIndex: number): Promise<OwnedKernelState> {
+    return readOwnedState(this.#ipvs, this.#link, linkIndex, this.#excludeCidrs, (address) => this.#addressRefs.has(address));
+  }
+
+  /** Starts the audit's kernel read (if none is under way or waiting); the audit itself runs when it is in. */
+  #startAuditRead(at: number, linkIndex: number): void {
+    if (this.#auditRead.reading || this.#auditRead.ready) return;
+    this.#auditRead.start(() => this.#readKernel(linkIndex), at, linkIndex, (error) => {
+      if (error === undefined) this.#metrics.auditRead((this.#clock.now() - at) / 1000);
+      else {
+        this.#log.warn('reading the kernel back for an audit failed; the next sync reads it again', { error });
+        this.#needFull = true;
+      }
+      this.#wake();
+    });
   }
 
   /** Objects the kernel refused come back into scope after their own backoff; the rest are cleared. */
@@ -632,6 +663,7 @@ export class Reconciler implements ClusterObjectHandler {
     }
     for (let i = 0; i < ipvs.length; i += this.#batchSize) {
       const batch = ipvs.slice(i, i + this.#batchSize);
+      for (const op of batch) this.#auditRead.wroteVirtualServer(virtualServerKey(op.virtualServer));
       try {
         const r = await this.#ipvs.apply(batch);
         const failed = new Set(r.failures.map((f) => f.index));
@@ -661,6 +693,7 @@ export class Reconciler implements ClusterObjectHandler {
   }
 
   async #applyAddresses(linkIndex: number, ops: readonly AddressOperation[], failures: SyncFailure[], failedAddresses: Set<string>): Promise<number> {
+    for (const op of ops) this.#auditRead.wroteAddress(op.address.address);
     try {
       const r = await this.#link.applyAddresses(linkIndex, ops);
       const failed = new Set(r.failures.map((f) => f.index));

@@ -7,6 +7,7 @@ const EXPECTED_METRICS = [
   'kubeproxy_sync_proxy_rules_duration_seconds',
   'kubeproxy_sync_full_proxy_rules_duration_seconds',
   'kubeproxy_sync_partial_proxy_rules_duration_seconds',
+  'kube_ipvs_proxy_audit_read_duration_seconds',
   'kubeproxy_sync_proxy_rules_last_timestamp_seconds',
   'kubeproxy_sync_proxy_rules_last_queued_timestamp_seconds',
   'kubeproxy_network_programming_duration_seconds',
@@ -60,7 +61,9 @@ describe('observability/metrics', () => {
     m.setProgrammed({ virtualServers: 10, realServers: 25, addresses: 4 });
     m.setGracefulTerminations(2);
     m.informerRestarted('endpointslices');
+    m.auditRead(2.5);
     const t = await m.exposition();
+    expect(sample(t, 'kube_ipvs_proxy_audit_read_duration_seconds_sum')).to.equal(2.5);
     expect(sample(t, 'kubeproxy_sync_proxy_rules_last_queued_timestamp_seconds')).to.equal(1_700_000_000);
     expect(sample(t, 'kubeproxy_sync_proxy_rules_last_timestamp_seconds')).to.equal(1_700_000_001.5); // the failed sync does not count
     expect(sample(t, 'kubeproxy_sync_proxy_rules_duration_seconds_count')).to.equal(2);

@@ -48,9 +48,55 @@ describe('Reconciler', () => {
     env.link.clearLog();
     await env.advance(95_000);
     expect(env.ipvs.log.filter((e) => e.call === 'listVirtualServers')).to.have.length(3); // three audits ran
+    expect(await env.metric('kube_ipvs_proxy_audit_read_duration_seconds_count')).to.equal(3);
     expect(env.ipvs.writeCount).to.equal(0);
     expect(env.link.writeCount).to.equal(0);
     expect(env.table()).to.deep.equal(WEB);
+  });
+
+  it('serves a change while an audit reads the kernel back, and the audit then neither undoes it nor calls it drift', async () => {
+    const env = new Env();
+    const api = service('api', '10.96.0.20', [{ name: 'http', port: 443 }]);
+    await started(env, [['default/web', web], ['default/api', api]], [['default/web-x', webSlice], ['default/api-x', slice('api', ['10.244.0.9'])]]);
+    // hold the audit's real-server dumps open, as 10,000 of them in a slow kernel do
+    let release = (): void => undefined;
+    const held = new Promise<void>((r) => (release = r));
+    const listRealServers = env.ipvs.listRealServers.bind(env.ipvs);
+    env.ipvs.listRealServers = async (vs) => {
+      await held;
+      return listRealServers(vs);
+    };
+    env.clock.step(30_000); // the audit is due: its read starts and waits
+    await new Promise((r) => setImmediate(r));
+
+    // meanwhile a new endpoint for web and a new Service
+    env.reconciler.endpointSliceChanged('default/web-x', slice('web', ['10.244.0.5', '10.244.0.6', '10.244.0.7']));
+    env.reconciler.serviceChanged('default/db', service('db', '10.96.0.30', [{ name: 'pg', port: 5432 }]));
+    env.reconciler.endpointSliceChanged('default/db-x', slice('db', ['10.244.0.11'], [{ name: 'pg', port: 5432, protocol: 'TCP' }]));
+    for (let i = 0; i < 20 && !env.table().includes('-a TCP/10.96.0.10:80 -r 10.244.0.7:8080 -masq -w 1'); i++) {
+      env.clock.step(1_000);
+      await new Promise((r) => setImmediate(r));
+    }
+    expect(env.table(), 'programmed while the audit still reads').to.include.members(['-a TCP/10.96.0.10:80 -r 10.244.0.7:8080 -masq -w 1', '-a TCP/10.96.0.30:5432 -r 10.244.0.11:5432 -masq -w 1']);
+    expect(env.reconciler.health().lastResult?.kind).to.equal('partial');
+
+    env.ipvs.clearLog();
+    env.link.clearLog();
+    release();
+    await env.advance(1_000);
+    expect(env.reconciler.health().lastResult?.kind).to.equal('full');
+    expect(env.ipvs.writeCount, 'the audit wrote nothing').to.equal(0);
+    expect(env.link.writeCount).to.equal(0);
+    expect(await env.metric('kube_ipvs_proxy_drift_repaired_total{kind="ipvs"}')).to.equal(undefined);
+    expect(env.table()).to.include.members([...WEB, '-a TCP/10.96.0.10:80 -r 10.244.0.7:8080 -masq -w 1', '-A TCP/10.96.0.30:5432 -s rr flags=0x0']);
+    expect(env.vips()).to.deep.equal(['10.96.0.10/32', '10.96.0.20/32', '10.96.0.30/32']);
+
+    // and the next audit still finds drift made by hand
+    const vs = env.ipvs.snapshot().get('TCP/10.96.0.30:5432' as never)!.server;
+    await env.ipvs.apply([{ kind: 'deleteVirtualServer', virtualServer: vs }]);
+    await env.advance(30_000);
+    expect(env.table()).to.include('-A TCP/10.96.0.30:5432 -s rr flags=0x0');
+    expect(await env.metric('kube_ipvs_proxy_drift_repaired_total{kind="ipvs"}')).to.be.greaterThan(0);
   });
 
   it('heals drift at the next audit: deleted virtual server, deleted or changed real server, unbound VIP', async () => {
