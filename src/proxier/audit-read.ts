@@ -86,12 +86,6 @@ export class BackgroundAuditRead {
     if (finished === undefined || finished.linkIndex !== linkIndex) return undefined;
     return { read: withOwnWrites(finished.read, shadow, finished.written), startedAt: finished.startedAt };
   }
-
-  /** Forgets a finished read (the next audit reads the kernel itself). */
-  discard(): void {
-    this.#finished = undefined;
-    if (!this.#inFlight) this.#written = undefined;
-  }
 }
 
 /** `read`, with what the proxy itself wrote since the read began taken from its shadow copy. */
