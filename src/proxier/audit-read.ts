@@ -32,6 +32,11 @@ export class BackgroundAuditRead {
     return this.#inFlight !== undefined;
   }
 
+  /** Writes are being noted (a read is under way or waits to be compared against). */
+  get noting(): boolean {
+    return this.#written !== undefined;
+  }
+
   /** A finished read waits for the audit that compares against it. */
   get ready(): boolean {
     return this.#finished !== undefined;

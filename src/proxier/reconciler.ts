@@ -365,7 +365,8 @@ export class Reconciler implements ClusterObjectHandler {
     // sync, and the one after a failure, read it themselves (the shadow copy may be wrong then)
     const auditDue = startedAt >= this.#lastFullSync + this.#syncPeriod;
     if (auditDue && !this.#needFull && this.#linkIndex !== undefined) this.#startAuditRead(startedAt, this.#linkIndex);
-    const full = this.#needFull || this.#linkIndex === undefined || this.#auditRead.ready;
+    const readInside = this.#needFull || this.#linkIndex === undefined;
+    const full = readInside || this.#auditRead.ready;
     let auditStartedAt = startedAt;
     const kind = full ? 'full' : 'partial';
     const failures: SyncFailure[] = [];
@@ -400,9 +401,12 @@ export class Reconciler implements ClusterObjectHandler {
       // 2. what the kernel holds: read back on full syncs, else the shadow copy
       const statuses: Statuses = new Map();
       if (full) {
+        // a read made beside earlier syncs, unless this sync must read itself (its shadow copy may
+        // be wrong after a failure): then that read is dropped
         const taken = this.#auditRead.take(linkIndex, this.#observed);
-        if (taken) auditStartedAt = taken.startedAt;
-        const read = taken?.read ?? (await this.#readKernel(linkIndex));
+        const early = readInside ? undefined : taken;
+        if (early) auditStartedAt = early.startedAt;
+        const read = early?.read ?? (await this.#readKernel(linkIndex));
         this.#observed = read.state;
         for (const [k, v] of read.statuses) statuses.set(k, v);
       }
@@ -663,7 +667,7 @@ export class Reconciler implements ClusterObjectHandler {
     }
     for (let i = 0; i < ipvs.length; i += this.#batchSize) {
       const batch = ipvs.slice(i, i + this.#batchSize);
-      for (const op of batch) this.#auditRead.wroteVirtualServer(virtualServerKey(op.virtualServer));
+      if (this.#auditRead.noting) for (const op of batch) this.#auditRead.wroteVirtualServer(virtualServerKey(op.virtualServer));
       try {
         const r = await this.#ipvs.apply(batch);
         const failed = new Set(r.failures.map((f) => f.index));
@@ -693,7 +697,7 @@ export class Reconciler implements ClusterObjectHandler {
   }
 
   async #applyAddresses(linkIndex: number, ops: readonly AddressOperation[], failures: SyncFailure[], failedAddresses: Set<string>): Promise<number> {
-    for (const op of ops) this.#auditRead.wroteAddress(op.address.address);
+    if (this.#auditRead.noting) for (const op of ops) this.#auditRead.wroteAddress(op.address.address);
     try {
       const r = await this.#link.applyAddresses(linkIndex, ops);
       const failed = new Set(r.failures.map((f) => f.index));

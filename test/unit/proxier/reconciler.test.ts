@@ -99,6 +99,36 @@ describe('Reconciler', () => {
     expect(await env.metric('kube_ipvs_proxy_drift_repaired_total{kind="ipvs"}')).to.be.greaterThan(0);
   });
 
+  it('reads the kernel itself instead of an audit\'s earlier read when a sync failed meanwhile', async () => {
+    const env = new Env();
+    await started(env);
+    let release = (): void => undefined;
+    const held = new Promise<void>((r) => (release = r));
+    const listRealServers = env.ipvs.listRealServers.bind(env.ipvs);
+    env.ipvs.listRealServers = async (vs) => {
+      await held;
+      return listRealServers(vs);
+    };
+    env.clock.step(30_000); // the audit's read starts and waits
+    await new Promise((r) => setImmediate(r));
+    // a change whose batch fails as a whole (a transport error): the shadow copy is in doubt now
+    env.ipvs.injectFailure({ call: 'apply', errno: E.ETIMEDOUT, times: 1 });
+    env.reconciler.endpointSliceChanged('default/web-x', slice('web', ['10.244.0.5', '10.244.0.6', '10.244.0.7']));
+    for (let i = 0; i < 5 && env.reconciler.health().lastResult?.failures.length === 0; i++) {
+      env.clock.step(1_000);
+      await new Promise((r) => setImmediate(r));
+    }
+    expect(env.reconciler.health().lastResult?.failures[0]?.errnoName).to.equal('ETIMEDOUT');
+    env.ipvs.clearLog();
+    env.ipvs.listRealServers = listRealServers;
+    release();
+    await env.advance(5_000);
+    // the retry after the failure read the kernel back itself, and everything is in place
+    expect(env.ipvs.log.filter((e) => e.call === 'listVirtualServers').length).to.be.greaterThan(0);
+    expect(env.table()).to.include('-a TCP/10.96.0.10:80 -r 10.244.0.7:8080 -masq -w 1');
+    expect(env.reconciler.health().lastResult?.failures).to.deep.equal([]);
+  });
+
   it('heals drift at the next audit: deleted virtual server, deleted or changed real server, unbound VIP', async () => {
     const env = new Env();
     await started(env);
