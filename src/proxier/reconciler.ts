@@ -280,7 +280,8 @@ export class Reconciler implements ClusterObjectHandler {
   async stop(): Promise<void> {
     this.#stopped = true;
     this.#clearTimer();
-    await this.idle();
+    // an audit's read under way writes nothing: a stop (SIGTERM) does not wait seconds for it
+    while (this.#running) await this.#running;
   }
 
   /** Removes the virtual servers we own and the dummy link; every other IPVS rule stays. */
@@ -485,6 +486,7 @@ export class Reconciler implements ClusterObjectHandler {
   #startAuditRead(at: number, linkIndex: number): void {
     if (this.#auditRead.reading || this.#auditRead.ready) return;
     this.#auditRead.start(() => this.#readKernel(linkIndex), at, linkIndex, (error) => {
+      if (this.#stopped) return; // its sockets may be closed by now: nothing to say
       if (error === undefined) this.#metrics.auditRead((this.#clock.now() - at) / 1000);
       else {
         this.#log.warn('reading the kernel back for an audit failed; the next sync reads it again', { error });

@@ -99,6 +99,24 @@ describe('Reconciler', () => {
     expect(await env.metric('kube_ipvs_proxy_drift_repaired_total{kind="ipvs"}')).to.be.greaterThan(0);
   });
 
+  it('stops without waiting for an audit\'s read, and says nothing of it afterwards', async () => {
+    const env = new Env();
+    await started(env);
+    let fail = (_e: Error): void => undefined;
+    const held = new Promise<void>((_r, reject) => (fail = reject));
+    env.ipvs.listRealServers = async () => {
+      await held;
+      return [];
+    };
+    env.clock.step(30_000); // the audit's read starts and waits
+    await new Promise((r) => setImmediate(r));
+    const stopped = await Promise.race([env.reconciler.stop().then(() => true), new Promise((r) => setTimeout(() => r(false), 1_000))]);
+    expect(stopped, 'stop() returned').to.equal(true);
+    fail(new Error('socket closed')); // as closing the netlink sockets after a stop would
+    await new Promise((r) => setImmediate(r));
+    expect(env.logs.filter((l) => l.level !== 'info' && l.level !== 'debug')).to.deep.equal([]);
+  });
+
   it('reads the kernel itself instead of an audit\'s earlier read when a sync failed meanwhile', async () => {
     const env = new Env();
     await started(env);
