@@ -26,6 +26,8 @@ export class BackgroundAuditRead {
   #inFlight: Promise<void> | undefined;
   #written: Written | undefined;
   #finished: FinishedRead | undefined;
+  /** bumped by take(): a read under way then is superseded (a sync read the kernel itself) */
+  #generation = 0;
 
   /** A read is under way. */
   get reading(): boolean {
@@ -48,17 +50,19 @@ export class BackgroundAuditRead {
   }
 
   /**
-   * Starts `read`; `done` is called when it has finished (ready) or failed (with the error). Writes
-   * noted from now on are the read's.
+   * Starts `read`; `done` is called when it has finished (ready, unless superseded meanwhile) or
+   * failed (with the error). Writes noted from now on are the read's.
    */
   start(read: () => Promise<OwnedKernelState>, startedAt: number, linkIndex: number, done: (error?: unknown) => void): void {
     if (this.#inFlight || this.#finished) return;
     const written: Written = { virtualServers: new Set(), addresses: new Set() };
+    const generation = this.#generation;
     this.#written = written;
     this.#inFlight = read().then(
       (result) => {
         this.#inFlight = undefined;
-        this.#finished = { read: result, startedAt, linkIndex, written };
+        if (generation === this.#generation) this.#finished = { read: result, startedAt, linkIndex, written };
+        else this.#written = undefined; // a sync read the kernel itself since: this read is older
         done();
       },
       (e: unknown) => {
@@ -82,12 +86,14 @@ export class BackgroundAuditRead {
   /**
    * The finished read with the proxy's own writes since it began taken from `shadow`, and when the
    * read began; undefined when there is none or it was of another link (the link was replaced: read
-   * again). Either way the read is used up.
+   * again). Called by every full sync: a read used up, or one under way superseded.
    */
   take(linkIndex: number, shadow: MutableIpvsState): { read: OwnedKernelState; startedAt: number } | undefined {
     const finished = this.#finished;
+    this.#generation++;
     this.#finished = undefined;
-    this.#written = undefined;
+    // a read still under way keeps noting until it ends (and is dropped then)
+    if (!this.#inFlight) this.#written = undefined;
     if (finished === undefined || finished.linkIndex !== linkIndex) return undefined;
     return { read: withOwnWrites(finished.read, shadow, finished.written), startedAt: finished.startedAt };
   }
