@@ -100,7 +100,7 @@ export class BackgroundAuditRead {
 }
 
 /** `read`, with what the proxy itself wrote since the read began taken from its shadow copy. */
-export function withOwnWrites(read: OwnedKernelState, shadow: MutableIpvsState, written: Written): OwnedKernelState {
+function withOwnWrites(read: OwnedKernelState, shadow: MutableIpvsState, written: Written): OwnedKernelState {
   const { state, statuses } = read;
   for (const key of written.virtualServers) {
     const own = shadow.virtualServers.get(key);

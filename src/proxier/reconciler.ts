@@ -364,9 +364,9 @@ export class Reconciler implements ClusterObjectHandler {
     this.#lastSyncStart = startedAt;
     // a periodic audit reads the kernel first, while this and later syncs serve changes; the first
     // sync, and the one after a failure, read it themselves (the shadow copy may be wrong then)
-    const auditDue = startedAt >= this.#lastFullSync + this.#syncPeriod;
-    if (auditDue && !this.#needFull && this.#linkIndex !== undefined) this.#startAuditRead(startedAt, this.#linkIndex);
-    const readInside = this.#needFull || this.#linkIndex === undefined;
+    const knownLink = this.#linkIndex;
+    const readInside = this.#needFull || knownLink === undefined;
+    if (!readInside && startedAt >= this.#lastFullSync + this.#syncPeriod) this.#startAuditRead(startedAt, knownLink);
     const full = readInside || this.#auditRead.ready;
     let auditStartedAt = startedAt;
     const kind = full ? 'full' : 'partial';
@@ -484,7 +484,6 @@ export class Reconciler implements ClusterObjectHandler {
 
   /** Starts the audit's kernel read (if none is under way or waiting); the audit itself runs when it is in. */
   #startAuditRead(at: number, linkIndex: number): void {
-    if (this.#auditRead.reading || this.#auditRead.ready) return;
     this.#auditRead.start(() => this.#readKernel(linkIndex), at, linkIndex, (error) => {
       if (this.#stopped) return; // its sockets may be closed by now: nothing to say
       if (error === undefined) this.#metrics.auditRead((this.#clock.now() - at) / 1000);

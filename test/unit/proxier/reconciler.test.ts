@@ -25,6 +25,27 @@ async function started(env: Env, objects: Array<[string, ReturnType<typeof servi
   await env.advance(0);
 }
 
+/**
+ * Holds the audit's real-server dumps open, as 10,000 of them in a slow kernel do, and lets the audit
+ * come due: its read starts and waits until released (or failed); restore() puts the dumps back.
+ */
+async function auditReadHeld(env: Env): Promise<{ release(): void; fail(e: Error): void; restore(): void }> {
+  let release = (): void => undefined;
+  let fail = (_e: Error): void => undefined;
+  const held = new Promise<void>((resolve, reject) => {
+    release = resolve;
+    fail = reject;
+  });
+  const listRealServers = env.ipvs.listRealServers.bind(env.ipvs);
+  env.ipvs.listRealServers = async (vs) => {
+    await held;
+    return listRealServers(vs);
+  };
+  env.clock.step(30_000); // the audit is due: its read starts and waits
+  await new Promise((r) => setImmediate(r));
+  return { release, fail, restore: () => (env.ipvs.listRealServers = listRealServers) };
+}
+
 describe('Reconciler', () => {
   it('programs nothing before synced(), then the Services, their real servers and VIPs', async () => {
     const env = new Env();
@@ -58,16 +79,7 @@ describe('Reconciler', () => {
     const env = new Env();
     const api = service('api', '10.96.0.20', [{ name: 'http', port: 443 }]);
     await started(env, [['default/web', web], ['default/api', api]], [['default/web-x', webSlice], ['default/api-x', slice('api', ['10.244.0.9'])]]);
-    // hold the audit's real-server dumps open, as 10,000 of them in a slow kernel do
-    let release = (): void => undefined;
-    const held = new Promise<void>((r) => (release = r));
-    const listRealServers = env.ipvs.listRealServers.bind(env.ipvs);
-    env.ipvs.listRealServers = async (vs) => {
-      await held;
-      return listRealServers(vs);
-    };
-    env.clock.step(30_000); // the audit is due: its read starts and waits
-    await new Promise((r) => setImmediate(r));
+    const read = await auditReadHeld(env);
 
     // meanwhile a new endpoint for web and a new Service
     env.reconciler.endpointSliceChanged('default/web-x', slice('web', ['10.244.0.5', '10.244.0.6', '10.244.0.7']));
@@ -82,7 +94,7 @@ describe('Reconciler', () => {
 
     env.ipvs.clearLog();
     env.link.clearLog();
-    release();
+    read.release();
     await env.advance(1_000);
     expect(env.reconciler.health().lastResult?.kind).to.equal('full');
     expect(env.ipvs.writeCount, 'the audit wrote nothing').to.equal(0);
@@ -102,17 +114,10 @@ describe('Reconciler', () => {
   it('stops without waiting for an audit\'s read, and says nothing of it afterwards', async () => {
     const env = new Env();
     await started(env);
-    let fail = (_e: Error): void => undefined;
-    const held = new Promise<void>((_r, reject) => (fail = reject));
-    env.ipvs.listRealServers = async () => {
-      await held;
-      return [];
-    };
-    env.clock.step(30_000); // the audit's read starts and waits
-    await new Promise((r) => setImmediate(r));
+    const read = await auditReadHeld(env);
     const stopped = await Promise.race([env.reconciler.stop().then(() => true), new Promise((r) => setTimeout(() => r(false), 1_000))]);
     expect(stopped, 'stop() returned').to.equal(true);
-    fail(new Error('socket closed')); // as closing the netlink sockets after a stop would
+    read.fail(new Error('socket closed')); // as closing the netlink sockets after a stop would
     await new Promise((r) => setImmediate(r));
     expect(env.logs.filter((l) => l.level !== 'info' && l.level !== 'debug')).to.deep.equal([]);
   });
@@ -120,15 +125,7 @@ describe('Reconciler', () => {
   it('reads the kernel itself instead of an audit\'s earlier read when a sync failed meanwhile', async () => {
     const env = new Env();
     await started(env);
-    let release = (): void => undefined;
-    const held = new Promise<void>((r) => (release = r));
-    const listRealServers = env.ipvs.listRealServers.bind(env.ipvs);
-    env.ipvs.listRealServers = async (vs) => {
-      await held;
-      return listRealServers(vs);
-    };
-    env.clock.step(30_000); // the audit's read starts and waits
-    await new Promise((r) => setImmediate(r));
+    const read = await auditReadHeld(env);
     // a change whose batch fails as a whole (a transport error): the shadow copy is in doubt now
     env.ipvs.injectFailure({ call: 'apply', errno: E.ETIMEDOUT, times: 1 });
     env.reconciler.endpointSliceChanged('default/web-x', slice('web', ['10.244.0.5', '10.244.0.6', '10.244.0.7']));
@@ -138,8 +135,8 @@ describe('Reconciler', () => {
     }
     expect(env.reconciler.health().lastResult?.failures[0]?.errnoName).to.equal('ETIMEDOUT');
     env.ipvs.clearLog();
-    env.ipvs.listRealServers = listRealServers;
-    release();
+    read.restore();
+    read.release();
     await env.advance(5_000);
     // the retry after the failure read the kernel back itself, and everything is in place
     expect(env.ipvs.log.filter((e) => e.call === 'listVirtualServers').length).to.be.greaterThan(0);
