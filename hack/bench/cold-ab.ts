@@ -4,9 +4,9 @@
 //   bash hack/kernel-run.sh -- bash hack/with-node.sh node dist/hack/bench/cold-ab.js 5 2000x5 "" "--max-semi-space-size=8"
 // A variant is a string of Node flags; one starting with BIN=<path> runs that command instead of
 // dist/kube-ipvs-proxy.mjs. Prints each variant's median and runs (ms from spawn until the kernel
-// holds the last Service's real servers).
+// holds the last Service's real servers). COLD_ERR=<file> appends the proxy's log (stderr) to that file.
 import { execFileSync, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { openSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -35,7 +35,7 @@ async function child(shape: Shape, variant: string): Promise<void> {
   // the objects and list bodies just built are garbage or old: collect them now, not while the proxy starts
   (globalThis as { gc?: () => void }).gc?.();
   const t0 = performance.now();
-  const proxy = spawn(process.execPath, [...flags, bin, ...proxyArgs(kubeconfig, '1h')], { stdio: 'ignore' });
+  const proxy = spawn(process.execPath, [...flags, bin, ...proxyArgs(kubeconfig, '1h')], { stdio: process.env['COLD_ERR'] ? ['ignore', 'ignore', openSync(process.env['COLD_ERR'], 'a')] : 'ignore' });
   const exited = new Promise((resolve) => proxy.on('exit', resolve));
   while ((await ipvs.listRealServers(last).catch(() => [])).length !== shape.reals) {
     if (proxy.exitCode !== null) throw new Error(`the proxy exited with ${proxy.exitCode}`);
@@ -50,12 +50,12 @@ async function child(shape: Shape, variant: string): Promise<void> {
   process.stdout.write(`${JSON.stringify({ ms, ...faults })}\n`);
 }
 
-/** The proxy's minor page faults so far and its peak RSS (MiB): in UML every fresh page costs ~60 µs. */
-function minorFaults(pid: number): { minflt: number; hwmMiB: number } {
+/** The proxy's minor page faults so far, its peak RSS (MiB) and its CPU time (user + system, 10 ms ticks): in UML every fresh page costs ~25 µs. */
+function minorFaults(pid: number): { minflt: number; hwmMiB: number; cpuMs: number } {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   const hwm = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return { minflt: Number(fields[7]), hwmMiB: Math.round(Number(hwm?.[1] ?? NaN) / 1024) };
+  return { minflt: Number(fields[7]), hwmMiB: Math.round(Number(hwm?.[1] ?? NaN) / 1024), cpuMs: (Number(fields[11]) + Number(fields[12])) * 10 };
 }
 
 async function main(runs: number, shapeText: string, variants: readonly string[]): Promise<void> {

@@ -240,16 +240,6 @@ async function serve(config: ProxyConfig, kernels: Kernels, log: Logger): Promis
     synced: () => reconciler.synced(),
   };
 
-  const servers: ObservabilityServer[] = [];
-  if (config.healthzBindAddress) {
-    const s = createHealthServer({ bindAddress: config.healthzBindAddress, health, nodeEligible: () => nodeEligible(node), metrics });
-    if (await startServer(s, '/healthz and /livez', log)) servers.push(s);
-  }
-  if (config.metricsBindAddress) {
-    const s = createMetricsServer({ bindAddress: config.metricsBindAddress, metrics });
-    if (await startServer(s, '/metrics', log)) servers.push(s);
-  }
-
   let cluster: ClusterSource;
   try {
     cluster = startClusterSource(handler, {
@@ -265,8 +255,18 @@ async function serve(config: ProxyConfig, kernels: Kernels, log: Logger): Promis
     });
   } catch (e) {
     log.error('cannot reach the API server: no usable client configuration (--kubeconfig, --master, or in-cluster)', { error: e });
-    await Promise.all(servers.map((s) => s.stop()));
     return { exitCode: 1 };
+  }
+
+  // after the lists are asked for: the API server prepares them meanwhile
+  const servers: ObservabilityServer[] = [];
+  if (config.healthzBindAddress) {
+    const s = createHealthServer({ bindAddress: config.healthzBindAddress, health, nodeEligible: () => nodeEligible(node), metrics });
+    if (await startServer(s, '/healthz and /livez', log)) servers.push(s);
+  }
+  if (config.metricsBindAddress) {
+    const s = createMetricsServer({ bindAddress: config.metricsBindAddress, metrics });
+    if (await startServer(s, '/metrics', log)) servers.push(s);
   }
 
   const signal = await new Promise<string>((resolve) => {

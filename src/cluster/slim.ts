@@ -3,11 +3,9 @@
 // objects (managedFields, status, last-applied annotations…) were most of the adapter's memory.
 import { isJsonObject } from './list-stream.js';
 import type { EndpointLike, EndpointPortLike, EndpointSliceLike, NodeLike, ObjectMetaLike, ServiceLike, ServicePortLike } from '../model/kube.js';
+import { PROXY_ANNOTATIONS } from '../model/kube.js';
 
 type Json = Record<string, unknown>;
-
-/** kubectl's copy of the whole object: never read, often the largest field */
-const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
 
 function obj(v: unknown): Json | undefined {
   return isJsonObject(v) ? v : undefined;
@@ -30,13 +28,24 @@ function strings(v: unknown): string[] | undefined {
   if (!Array.isArray(v)) return undefined;
   return v.every(isString) ? v : v.filter(isString);
 }
-function stringMap(v: unknown, skip?: string): Record<string, string> | undefined {
+function stringMap(v: unknown): Record<string, string> | undefined {
   const o = obj(v);
   if (!o) return undefined;
   const out: Record<string, string> = {};
   for (const k in o) {
     const x = o[k];
-    if (typeof x === 'string' && k !== skip) out[k] = x;
+    if (typeof x === 'string') out[k] = x;
+  }
+  return out;
+}
+/** Only the annotations the proxy reads (others, kubectl's last-applied copy above all, can be large). */
+function proxyAnnotations(v: unknown): Record<string, string> | undefined {
+  const o = obj(v);
+  if (!o) return undefined;
+  const out: Record<string, string> = {};
+  for (const k of PROXY_ANNOTATIONS) {
+    const x = o[k];
+    if (typeof x === 'string') out[k] = x;
   }
   return out;
 }
@@ -55,7 +64,7 @@ function meta(v: unknown): ObjectMetaLike | undefined {
     name: str(m.name),
     namespace: str(m.namespace),
     labels: stringMap(m.labels),
-    annotations: stringMap(m.annotations, LAST_APPLIED),
+    annotations: proxyAnnotations(m.annotations),
     resourceVersion: str(m.resourceVersion),
     deletionTimestamp: date(m.deletionTimestamp),
   };

@@ -2,10 +2,7 @@
 import type { IpFamily } from '../model/index.js';
 import type { Cidr } from './ip.js';
 
-/** Per-Service scheduler override, e.g. "sh" (validated against the model's IPVS_SCHEDULERS). */
-export const SCHEDULER_ANNOTATION = 'ipvs.kube-ipvs-proxy.io/scheduler';
-/** Scheduler flags for sh/mh, comma-separated: "fallback" (SCHED1), "port" (SCHED2). */
-export const SCHEDULER_FLAGS_ANNOTATION = 'ipvs.kube-ipvs-proxy.io/scheduler-flags';
+export { SCHEDULER_ANNOTATION, SCHEDULER_FLAGS_ANNOTATION } from '../model/index.js';
 
 /** Kubernetes' default sessionAffinityConfig.clientIP.timeoutSeconds (3 hours). */
 export const DEFAULT_AFFINITY_TIMEOUT_SECONDS = 10800;

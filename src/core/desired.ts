@@ -169,6 +169,7 @@ export function desiredForService(key: string, service: ServiceLike, slices: rea
     }
   }
   // a bad endpoint is seen once per (VIP, port); report it once
+  if (rejections.length < 2) return { virtualServers, rejections };
   const unique = new Map(rejections.map((r) => [`${r.reason}|${r.object}|${r.detail}`, r]));
   return { virtualServers, rejections: [...unique.values()] };
 }

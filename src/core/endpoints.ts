@@ -1,7 +1,7 @@
 // EndpointSlices → the real servers of one Service port, choosing endpoints the way kube-proxy does:
 // ready ones; when none is ready, serving+terminating ones; de-duplicated across slices.
 import type { EndpointSliceLike, IpFamily, RealServer, RealServerKey } from '../model/index.js';
-import { realServerKey, SERVICE_NAME_LABEL } from '../model/index.js';
+import { ipv4Value, realServerKey, SERVICE_NAME_LABEL } from '../model/index.js';
 import { parseIp } from './ip.js';
 import type { Rejection } from './rejection.js';
 
@@ -21,17 +21,13 @@ export interface EndpointChoice {
   readonly nodeName: string;
 }
 
-interface Candidate {
-  readonly server: RealServer;
-  ready: boolean;
-  servingTerminating: boolean;
-}
-
 const ADDRESS_TYPES: Readonly<Record<string, IpFamily>> = { IPv4: 4, IPv6: 6 };
 
 /** Builds the real servers for one (family, port) of a Service; bad entries become rejections. */
 export function selectRealServers(slices: readonly SliceRef[], choice: EndpointChoice, rejections: Rejection[]): Map<RealServerKey, RealServer> {
-  const candidates = new Map<RealServerKey, Candidate>();
+  // ready endpoints; only when there are none, the serving terminating ones
+  const ready = new Map<RealServerKey, RealServer>();
+  let fallback: Map<RealServerKey, RealServer> | undefined;
   for (const { key, slice } of slices) {
     if (ADDRESS_TYPES[slice.addressType] !== choice.family) continue; // FQDN and the other family
     const port = (slice.ports ?? []).find((p) => (p.name ?? '') === choice.portName && (p.protocol ?? 'TCP') === choice.protocol);
@@ -46,32 +42,30 @@ export function selectRealServers(slices: readonly SliceRef[], choice: EndpointC
       // Kubernetes: consumers use the first address; the others are fungible
       // (watch events are not schema-checked: a malformed endpoint must not throw)
       const text: unknown = Array.isArray(ep.addresses) ? ep.addresses[0] : undefined;
-      const ip = typeof text === 'string' ? parseIp(text) : undefined;
-      if (!ip || ip.family !== choice.family) {
+      const address = typeof text === 'string' ? addressOf(text, choice.family) : undefined;
+      if (address === undefined) {
         rejections.push({ reason: 'InvalidEndpointAddress', object: `EndpointSlice ${key}`, detail: `endpoint address ${JSON.stringify(text)} is not an IPv${choice.family} address; endpoint skipped` });
         continue;
       }
-      const ready = ep.conditions?.ready ?? true; // unset means ready
-      const serving = ep.conditions?.serving ?? ready;
+      const isReady = ep.conditions?.ready ?? true; // unset means ready
+      const serving = ep.conditions?.serving ?? isReady;
       const terminating = ep.conditions?.terminating ?? false;
-      const server: RealServer = { family: ip.family, address: ip.address, port: portNumber, forward: 'masq', weight: 1, upperThreshold: 0, lowerThreshold: 0 };
-      const rk = realServerKey(server);
-      const seen = candidates.get(rk);
-      // the same endpoint in two slices (it moved between them): the better condition wins
-      if (seen) {
-        seen.ready ||= ready;
-        seen.servingTerminating ||= serving && terminating;
-      } else {
-        candidates.set(rk, { server, ready, servingTerminating: serving && terminating });
-      }
+      // once one endpoint is ready, the serving terminating ones are never chosen
+      if (!isReady && (!serving || !terminating || ready.size > 0)) continue;
+      const chosen = isReady ? ready : (fallback ??= new Map());
+      const rk = realServerKey({ address, port: portNumber });
+      // the same endpoint in two slices (it moved between them) is taken once, by its best condition
+      if (!chosen.has(rk)) chosen.set(rk, { family: choice.family, address, port: portNumber, forward: 'masq', weight: 1, upperThreshold: 0, lowerThreshold: 0 });
     }
   }
-  // ready endpoints; only when there are none, the serving terminating ones
-  let anyReady = false;
-  for (const c of candidates.values()) anyReady ||= c.ready;
-  const chosen = new Map<RealServerKey, RealServer>();
-  for (const [k, c] of candidates) if (anyReady ? c.ready : c.servingTerminating) chosen.set(k, c.server);
-  return chosen;
+  return ready.size > 0 || fallback === undefined ? ready : fallback;
+}
+
+/** The canonical text of an address of `family`, or undefined; a canonical dotted quad is its own. */
+function addressOf(text: string, family: IpFamily): string | undefined {
+  if (family === 4 && ipv4Value(text) >= 0) return text;
+  const ip = parseIp(text);
+  return ip?.family === family ? ip.address : undefined;
 }
 
 /** The "namespace/name" of the Service a slice belongs to (label kubernetes.io/service-name). */

@@ -70,6 +70,13 @@ export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
 export const HEADLESS_LABEL = 'service.kubernetes.io/headless';
 export const SERVICE_PROXY_NAME_LABEL = 'service.kubernetes.io/service-proxy-name';
 
+/** Per-Service scheduler override, e.g. "sh" (validated against the model's IPVS_SCHEDULERS). */
+export const SCHEDULER_ANNOTATION = 'ipvs.kube-ipvs-proxy.io/scheduler';
+/** Scheduler flags for sh/mh, comma-separated: "fallback" (SCHED1), "port" (SCHED2). */
+export const SCHEDULER_FLAGS_ANNOTATION = 'ipvs.kube-ipvs-proxy.io/scheduler-flags';
+/** The only annotations the proxy reads; the cluster adapter keeps no others. */
+export const PROXY_ANNOTATIONS: readonly string[] = [SCHEDULER_ANNOTATION, SCHEDULER_FLAGS_ANNOTATION];
+
 /**
  * What the cluster adapter tells the proxy. Keys are "namespace/name". `undefined` means deleted.
  * `synced` comes once both initial lists (Services, EndpointSlices) are in; nothing is programmed

@@ -12,7 +12,7 @@ describe('slimming API objects', () => {
         resourceVersion: '42',
         uid: 'u-1',
         labels: { app: 'web' },
-        annotations: { 'kubectl.kubernetes.io/last-applied-configuration': '{"huge":true}', team: 'a' },
+        annotations: { 'kubectl.kubernetes.io/last-applied-configuration': '{"huge":true}', team: 'a', 'ipvs.kube-ipvs-proxy.io/scheduler': 'sh' },
         managedFields: [{ manager: 'kubectl' }],
       },
       spec: {
@@ -26,7 +26,7 @@ describe('slimming API objects', () => {
       },
       status: { loadBalancer: {} },
     });
-    expect(slim.metadata).to.deep.include({ name: 'web', namespace: 'shop', resourceVersion: '42', labels: { app: 'web' }, annotations: { team: 'a' } });
+    expect(slim.metadata).to.deep.include({ name: 'web', namespace: 'shop', resourceVersion: '42', labels: { app: 'web' }, annotations: { 'ipvs.kube-ipvs-proxy.io/scheduler': 'sh' } }); // only the annotations the proxy reads
     expect(slim.metadata).to.not.have.property('uid');
     expect(slim.spec?.clusterIPs).to.deep.equal(['10.96.0.10']); // the number is not an address
     expect(slim.spec?.ports).to.deep.equal([{ name: 'http', protocol: 'TCP', port: 80, targetPort: 'http', nodePort: undefined }]);
