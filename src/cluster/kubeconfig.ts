@@ -30,6 +30,8 @@ export interface RequestSecurity {
 export interface ApiConnection {
   /** the API server's base URL (may carry a path prefix) */
   readonly server: URL;
+  /** the kubeconfig cluster's disable-compression: list answers are asked for uncompressed */
+  readonly disableCompression?: boolean;
   security(): Promise<RequestSecurity>;
 }
 
@@ -70,6 +72,7 @@ interface KubeconfigCluster {
   readonly 'insecure-skip-tls-verify'?: boolean;
   readonly 'tls-server-name'?: string;
   readonly 'proxy-url'?: string;
+  readonly 'disable-compression'?: boolean;
 }
 
 interface KubeconfigUser {
@@ -134,6 +137,7 @@ function staticConnection(path: string, { cluster, user }: CurrentEntries, maste
   const tokenFile = user.tokenFile;
   return {
     server: serverOf(path, cluster, master),
+    disableCompression: cluster['disable-compression'] === true,
     async security() {
       const headers: Record<string, string> = {};
       const token = tokenFile !== undefined && tokenFile !== '' ? (await readFile(tokenFile, 'utf8')).trim() : user.token;
@@ -164,6 +168,7 @@ export function loadConnection(options: ConnectionOptions): ApiConnection {
     if (!needsClientNode(current)) return staticConnection(file, current, master);
     return {
       server: serverOf(file, current.cluster, master),
+      disableCompression: current.cluster['disable-compression'] === true,
       security: lazyClientNode((kc) => {
         kc.loadFromFile(file);
         const currentCluster = kc.getCurrentCluster();

@@ -1,8 +1,12 @@
 // List requests against the fake API server: the same items and resourceVersion whether the body
-// is parsed whole or streamed item by item, compressed or not; a body that is not a list is refused.
+// is parsed whole or streamed item by item, compressed or not (the kubeconfig can ask for plain
+// answers); a body that is not a list is refused.
 import { expect } from 'chai';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { listObjects } from '../../../src/cluster/api-client.js';
 import { loadConnection } from '../../../src/cluster/kubeconfig.js';
 import { ListDecodeError } from '../../../src/cluster/list-stream.js';
@@ -30,6 +34,25 @@ describe('list requests', () => {
       }
     });
   }
+
+  it('asks for plain answers when the kubeconfig cluster says disable-compression, as client-go does', async () => {
+    const api = await FakeApiServer.start();
+    const dir = mkdtempSync(join(tmpdir(), 'kipvs-kubeconfig-'));
+    try {
+      api.createMany(Array.from({ length: 2000 }, (_, i) => serviceObject('default', `svc-${i}`, { clusterIP: `10.96.${i >> 8}.${i & 255}`, ports: [{ port: 80 }] })));
+      const plainFile = join(dir, 'plain');
+      writeFileSync(plainFile, api.kubeconfig().replace('    insecure-skip-tls-verify: true', '    insecure-skip-tls-verify: true\n    disable-compression: true'));
+      const signal = AbortSignal.timeout(30_000);
+      const plain = await listObjects(loadConnection({ kubeconfig: plainFile }), '/api/v1/services', {}, signal, (x) => x);
+      expect(api.requests.gzipped).to.equal(0);
+      const gzipped = await listObjects(loadConnection({ kubeconfig: api.writeKubeconfig(join(dir, 'default')) }), '/api/v1/services', {}, signal, (x) => x);
+      expect(api.requests.gzipped).to.equal(1);
+      expect(names(plain.items)).to.have.length(2000).and.deep.equal(names(gzipped.items));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+      await api.close();
+    }
+  });
 
   it('refuses an answer that is not a list document, whole or streamed', async () => {
     const server = createServer((_req, res) => {
