@@ -30,6 +30,8 @@ await build({
   format: 'esm',
   target: 'node22',
   external: ['netlink', '@kubernetes/client-node', './kube-ipvs-proxy-main.mjs'],
+  // yargs' help layout measures with string-width, whose Unicode tables cost every start ~50 ms
+  alias: { 'string-width': `${ROOT}hack/bundle-string-width.ts` },
   banner: { js: REQUIRE_SHIM },
   // smaller and all ASCII: Node decodes and V8 compiles the whole file at every start (a one-byte
   // string is the fast path); a source map beside. Identifiers are not renamed, so stack traces
