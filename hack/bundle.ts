@@ -6,9 +6,10 @@
 //   node dist/hack/bundle.js        (npm run build; hack/setup.sh)
 // Left outside: `netlink` (a native addon found next to its package) and @kubernetes/client-node,
 // which the cluster adapter imports only for kubeconfigs with exec plugins or auth providers.
-import { build } from 'esbuild';
+import { build, type Plugin } from 'esbuild';
 import { spawnSync } from 'node:child_process';
 import { chmodSync, rmSync } from 'node:fs';
+import { builtinModules } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -22,6 +23,26 @@ const COMPILE_CACHE = `${ROOT}dist/.compile-cache`;
 const SHELL_LINE = '//bin/true; f=$(readlink -f "$0"); r=${f%/dist/kube-ipvs-proxy.mjs}; [ "$r" != "$f" ] && [ -f "$r/hack/with-node.sh" ] && exec bash "$r/hack/with-node.sh" node "$f" "$@"; exec node "$f" "$@"';
 const REQUIRE_SHIM = "import { createRequire as __kipvsCreateRequire } from 'node:module';\nconst require = __kipvsCreateRequire(import.meta.url);";
 
+/**
+ * Node's built-in modules by require(), not import: an ES module import of one builds its ESM facade,
+ * which reads every export, lazy getters included (node:fs's ReadStream loads the streams module),
+ * ~50-100 ms of each start in UML. Each import is sent to a one-line CommonJS module that requires it.
+ */
+const BUILTINS = new Set(builtinModules);
+const requireBuiltins: Plugin = {
+  name: 'require-builtins',
+  setup(b) {
+    b.onResolve({ filter: /^(node:)?[a-z_/]+$/ }, (args) => {
+      const name = args.path.replace(/^node:/, '');
+      if (!BUILTINS.has(name)) return undefined;
+      // the require() inside the stand-in module is left to Node
+      if (args.namespace === 'builtin') return { path: `node:${name}`, external: true };
+      return { path: name, namespace: 'builtin' };
+    });
+    b.onLoad({ filter: /.*/, namespace: 'builtin' }, (args) => ({ contents: `module.exports = require(${JSON.stringify(`node:${args.path}`)});`, loader: 'js' }));
+  },
+};
+
 await build({
   entryPoints: [`${ROOT}src/cli/main.ts`],
   outfile: BUNDLE,
@@ -32,6 +53,7 @@ await build({
   external: ['netlink', '@kubernetes/client-node', './kube-ipvs-proxy-main.mjs'],
   // yargs' help layout measures with string-width, whose Unicode tables cost every start ~50 ms
   alias: { 'string-width': `${ROOT}hack/bundle-string-width.ts` },
+  plugins: [requireBuiltins],
   banner: { js: REQUIRE_SHIM },
   // smaller and all ASCII: Node decodes and V8 compiles the whole file at every start (a one-byte
   // string is the fast path); a source map beside. Identifiers are not renamed, so stack traces

@@ -75,12 +75,18 @@ export function fullGarbageCollection(): (() => void) | undefined {
   }
 }
 
-/** The proxy's collector: 3 s quiet, at most every 10 s, when 4 MiB or more of the heap is free. */
-export function proxyIdleCollector(): IdleCollector | undefined {
-  const collect = fullGarbageCollection();
-  if (collect === undefined) return undefined;
+/**
+ * The proxy's collector: 3 s quiet, at most every 10 s, when 4 MiB or more of the heap is free. The
+ * collection function is made at the first collection, after the initial sync: the V8 context it
+ * needs cost ~10 ms of the start in UML. Where it cannot be had, collecting does nothing.
+ */
+export function proxyIdleCollector(): IdleCollector {
+  let collect: (() => void) | null | undefined; // null: looked for and not available
   return new IdleCollector({
-    collect,
+    collect: () => {
+      if (collect === undefined) collect = fullGarbageCollection() ?? null;
+      collect?.();
+    },
     heapSlackBytes: () => {
       const h = getHeapStatistics();
       return h.total_heap_size - h.used_heap_size;

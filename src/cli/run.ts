@@ -150,7 +150,7 @@ async function prepareKernel(config: ProxyConfig, kernels: Kernels, log: Logger)
  * Metrics for the reconciler that also drive /healthz (queued changes, successful syncs) and the
  * heap policy (a collection after the initial sync; quiet periods counted from each sync).
  */
-function reconcilerMetrics(metrics: ProxyMetrics, health: HealthTracker, idle: IdleCollector | undefined): ReconcilerMetrics {
+function reconcilerMetrics(metrics: ProxyMetrics, health: HealthTracker, idle: IdleCollector): ReconcilerMetrics {
   let initialSyncDone = false;
   return {
     syncQueued: (at) => {
@@ -158,10 +158,8 @@ function reconcilerMetrics(metrics: ProxyMetrics, health: HealthTracker, idle: I
       health.queuedUpdate();
     },
     syncFinished: (seconds, ok, at, kind) => {
-      if (idle !== undefined) {
-        if (ok && !initialSyncDone) setImmediate(() => idle.collectNow());
-        else idle.activity();
-      }
+      if (ok && !initialSyncDone) setImmediate(() => idle.collectNow());
+      else idle.activity();
       if (ok) initialSyncDone = true;
       metrics.syncFinished(seconds, ok, at, kind);
       if (ok) health.updated();
@@ -276,7 +274,7 @@ async function serve(config: ProxyConfig, kernels: Kernels, log: Logger): Promis
   log.info('stopping; the kernel is left as it is so traffic keeps flowing', { signal });
   await cluster.stop();
   await reconciler.stop();
-  idle?.stop();
+  idle.stop();
   await Promise.all(servers.map((s) => s.stop()));
   return { exitCode: 0 };
 }
