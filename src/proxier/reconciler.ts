@@ -426,18 +426,21 @@ export class Reconciler implements ClusterObjectHandler {
       // 4. apply: what serves traffic first (new and changed entries, addresses bound), then the
       // removals that drain, which need the kernel's connection counts (a dump per virtual server)
       // first: a new endpoint does not wait for the old one's draining to be worked out
-      const drains = (op: IpvsOperation): boolean => this.#terminating.drains(op, forceDelete);
-      const serving: Plan = { bind: raw.bind, ipvs: raw.ipvs.filter((op) => !drains(op)), unbind: [] };
-      const draining = raw.ipvs.some(drains) ? await this.#terminating.operationsFor(raw.ipvs.filter(drains), statuses, startedAt) : [];
+      const toServe: IpvsOperation[] = [];
+      const toDrain: IpvsOperation[] = [];
+      for (const op of raw.ipvs) (this.#terminating.drains(op, forceDelete) ? toDrain : toServe).push(op);
+      const serving: Plan = { bind: raw.bind, ipvs: toServe, unbind: [] };
+      const draining = toDrain.length > 0 ? await this.#terminating.operationsFor(toDrain, statuses, startedAt) : [];
       const removing: Plan = { bind: [], ipvs: draining, unbind: raw.unbind };
       operations = planSize(serving) + planSize(removing);
       for (const plan of [serving, removing]) if (planSize(plan) > 0) applied += await this.#apply(plan, linkIndex, failures);
       if (operations > 0) this.#log.debug('applied kernel changes', { kind, operations, applied, failed: failures.length });
       if (full) {
         this.#lastFullSync = auditStartedAt;
-        // drift: writes an audit needed for virtual servers no change of ours was due for
-        const drift = [...serving.ipvs, ...removing.ipvs].filter((op) => !changed.has(virtualServerKey(op.virtualServer))).length;
-        if (drift > 0 && this.#lastSuccessAt !== undefined && this.#failuresInRow === 0) {
+        // drift: writes an audit needed for virtual servers no change of ours was due for (not
+        // counted at the first sync or after a failure: everything is written then)
+        const drift = this.#lastSuccessAt !== undefined && this.#failuresInRow === 0 ? [...serving.ipvs, ...removing.ipvs].filter((op) => !changed.has(virtualServerKey(op.virtualServer))).length : 0;
+        if (drift > 0) {
           this.#metrics.driftRepaired('ipvs', drift);
           this.#log.warn('audit found kernel state that differed from desired and corrected it', { operations: drift });
         }
