@@ -3,8 +3,8 @@
 //
 // Per run, each in a fresh network namespace (IPVS keeps deleted real servers in a per-netns
 // "trash" list that every real-server add scans; a flush would slow the next run down), deleted
-// afterwards and its teardown waited out (quiesce). First the three cold timings, side by side in
-// an order that rotates from run to run so none always goes first:
+// afterwards and its teardown waited out (quiesce). First the three cold timings, side by side, the
+// proxy's between the two it is compared with (floor, cold, peer; then peer, cold, floor):
 //   peer   `ip -batch` (kube-ipvs0 and its N addresses), then `ipvsadm -R` (the same rules)
 //   floor  a Node process applying the same addresses and rules with our netlink layer directly
 //   cold   kube-ipvs-proxy (the built CLI) from a cold start against the fake API server holding
@@ -501,14 +501,17 @@ async function main(): Promise<void> {
   const floors: FloorResult[] = [];
   const colds: ColdResult[] = [];
   const proxies: ProxyResult[] = [];
-  // the three cold timings side by side in a rotating order (the machine's speed drifts over the
-  // half minute the rest of the proxy's measurements take), then the proxy's other measurements
-  const trio = ['peer', 'floor', 'cold'] as const;
+  // the three cold timings side by side (the machine's speed drifts over the half minute the rest
+  // of the proxy's measurements take), then the proxy's other measurements. The proxy's cold start
+  // goes between the two it is compared with, so each ratio is taken between neighbours; the floor
+  // and the peer take turns going first
+  const trios = [['floor', 'cold', 'peer'], ['peer', 'cold', 'floor']] as const;
   await quiesce();
   for (let run = 1; run <= runs; run++) {
     const line: string[] = [];
+    const trio = trios[(run - 1) % trios.length] ?? trios[0];
     for (let k = 0; k <= trio.length; k++) {
-      const what = k < trio.length ? (trio[(k + run - 1) % trio.length] ?? 'peer') : 'proxy';
+      const what = k < trio.length ? (trio[k] ?? 'peer') : 'proxy';
       const ns = freshNetns(`kipvs-bench-${what}-${run}`);
       try {
         if (what === 'peer') {
