@@ -51,8 +51,9 @@ await build({
   format: 'esm',
   target: 'node22',
   external: ['netlink', '@kubernetes/client-node', './kube-ipvs-proxy-main.mjs'],
-  // yargs' help layout measures with string-width, whose Unicode tables cost every start ~50 ms
-  alias: { 'string-width': `${ROOT}hack/bundle-string-width.ts` },
+  // yargs' help layout measures with string-width, whose Unicode tables cost every start ~50 ms;
+  // prom-client loads the OpenTelemetry API for exemplars the proxy does not use
+  alias: { 'string-width': `${ROOT}hack/bundle-string-width.ts`, '@opentelemetry/api': `${ROOT}hack/bundle-otel-api.ts` },
   plugins: [requireBuiltins],
   banner: { js: REQUIRE_SHIM },
   // smaller and all ASCII: Node decodes and V8 compiles the whole file at every start (a one-byte

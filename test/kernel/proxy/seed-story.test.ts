@@ -170,6 +170,9 @@ describe('kube-ipvs-proxy end to end (the seed story)', function () {
       'kubeproxy_sync_proxy_rules_service_changes_total',
       'kubeproxy_sync_proxy_rules_endpoint_changes_total',
       'kube_ipvs_proxy_virtual_servers',
+      // the process's own, as client_golang gives kube-proxy's
+      'process_cpu_seconds_total',
+      'process_resident_memory_bytes',
     ]) expect(before, name).to.include(`\n${name} `);
     api.create(serviceObject('default', 'counted', { clusterIP: '10.96.0.44', ports: [{ name: 'http', port: 80, targetPort: 8080 }] }));
     await eventually('the new virtual server', hasLines('-A -t 10.96.0.44:80 -s rr'));
