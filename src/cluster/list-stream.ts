@@ -4,6 +4,14 @@
 // collection and a body-sized buffer and string, in UML where each fresh page is a trapped fault.
 // Everything outside the items array (kind, metadata.resourceVersion) is kept as a small skeleton
 // and parsed at the end.
+//
+// Items are parsed in groups: bytes are held from the start of an item, and once a group's worth
+// has arrived the group is cut at the last place where one item ends and the next begins with the
+// same key as the first item (`},{"metadata":` from an API server), and parsed as one array. A cut
+// inside an item cannot parse, and a parse that succeeds from an item's start to a cut proves the
+// cut is an item boundary, so the result is exact; when no cut parses, the byte scanner below takes
+// over for the rest of the body. Scanning every byte in JavaScript cost ~1 s of a 10,000-slice list
+// in UML against the native parser.
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
@@ -12,7 +20,16 @@ const CLOSE_OBJECT = 0x7d;
 const OPEN_ARRAY = 0x5b;
 const CLOSE_ARRAY = 0x5d;
 const COMMA = 0x2c;
+const COLON = 0x3a;
 const ITEMS_KEY = Buffer.from('"items"');
+const ITEM_SEPARATOR = Buffer.from('},');
+/** held bytes at which a group of items is cut and parsed: 64 KiB was as fast as one parse of a
+ * 9.5 MB body, natively, with two thirds of its peak memory (512 KiB: the same speed, more memory) */
+const GROUP_BYTES = 64 * 1024;
+/** held groups without a cut that parses, beyond which the byte scanner takes over */
+const GROUP_MAX_GROUPS = 8;
+/** cuts tried per group, from the last one back, before the byte scanner takes over */
+const GROUP_CUT_TRIES = 3;
 
 /** The list body was not the JSON document a list answer is. */
 export class ListDecodeError extends Error {
@@ -48,6 +65,11 @@ export function listResourceVersion(doc: ListSkeleton): string {
   return typeof rv === 'string' ? rv : '';
 }
 
+export interface ListStreamOptions {
+  /** bytes per group of items; 0 reads every byte with the scanner (tests compare the two) */
+  readonly groupBytes?: number;
+}
+
 /**
  * Feed it the body's chunks in order; `onItem` gets each parsed element of the top-level "items"
  * array. `end()` returns the rest of the document (items elided) once the body is complete.
@@ -70,12 +92,65 @@ export class ListStreamParser {
   #itemParts: Buffer[] | undefined;
   #itemsSeen = false;
   #done = false;
+  /** items are read in groups (see above) until a group fails to parse */
+  #grouping: boolean;
+  /** bytes held from the start of an item while grouping, else undefined */
+  #group: Buffer[] | undefined;
+  #groupBytes = 0;
+  readonly #groupSize: number;
+  /** held bytes at which the next cut is tried */
+  #groupParseAt: number;
+  /** `},` and the first item's opening up to its first key's colon: where items meet */
+  #cut: Buffer | undefined;
 
-  constructor(onItem: (item: unknown) => void) {
+  constructor(onItem: (item: unknown) => void, options: ListStreamOptions = {}) {
     this.#onItem = onItem;
+    this.#groupSize = options.groupBytes ?? GROUP_BYTES;
+    this.#groupParseAt = this.#groupSize;
+    this.#grouping = this.#groupSize > 0;
   }
 
   write(chunk: Buffer): void {
+    if (this.#group !== undefined) {
+      this.#group.push(chunk);
+      this.#groupBytes += chunk.length;
+      if (this.#groupBytes >= this.#groupParseAt) this.#parseGroup(false);
+      return;
+    }
+    this.#scan(chunk);
+  }
+
+  /**
+   * Parses the held items up to the last cut that parses. Held bytes stay held until more arrive,
+   * unless the body ended or too many have come without a cut that parses: then the byte scanner
+   * reads them (and, in the second case, the rest of the body).
+   */
+  #parseGroup(ending: boolean): void {
+    const held = this.#group ?? [];
+    let bytes = held.length === 1 ? (held[0] as Buffer) : Buffer.concat(held, this.#groupBytes);
+    const cut = (this.#cut ??= firstKeyCut(bytes));
+    let at = bytes.length;
+    for (let tries = 0; cut !== undefined && tries < GROUP_CUT_TRIES && at > 0; tries++) {
+      at = bytes.lastIndexOf(cut, at - 1);
+      const items = at > 0 ? parseItemGroup(bytes, at + 1) : undefined;
+      if (items === undefined) continue;
+      for (const item of items) this.#onItem(item);
+      bytes = bytes.subarray(at + ITEM_SEPARATOR.length);
+      break;
+    }
+    if (!ending && bytes.length < GROUP_MAX_GROUPS * this.#groupSize) {
+      this.#group = [bytes];
+      this.#groupBytes = bytes.length;
+      this.#groupParseAt = bytes.length + this.#groupSize;
+      return;
+    }
+    this.#group = undefined;
+    this.#groupBytes = 0;
+    this.#grouping = false;
+    this.#scan(bytes);
+  }
+
+  #scan(chunk: Buffer): void {
     if (this.#done) {
       if (chunk.some((b) => !isSpace(b))) throw new ListDecodeError('data after the end of the list document');
       return;
@@ -123,6 +198,13 @@ export class ListStreamParser {
         }
       } else if (c === OPEN_OBJECT || c === OPEN_ARRAY) {
         if (this.#itemsDepth !== 0 && this.#depth === this.#itemsDepth) {
+          if (this.#grouping) {
+            // an item starts: bytes are held from here and parsed in groups
+            this.#group = [];
+            this.#groupBytes = 0;
+            this.write(chunk.subarray(i));
+            return;
+          }
           this.#itemParts = [];
           segmentStart = i;
         }
@@ -185,9 +267,29 @@ export class ListStreamParser {
 
   /** The document without its items; throws when the body ended early or was not a list. */
   end(): ListSkeleton {
+    if (this.#group !== undefined) this.#parseGroup(true);
     if (!this.#done || this.#inString) throw new ListDecodeError('the list document ended early');
     return parseListDocument(Buffer.concat(this.#skeleton).toString('utf8'));
   }
+}
+
+/** `},` and the group's first item up to its first key's colon, or undefined when it does not open with a plain key. */
+function firstKeyCut(group: Buffer): Buffer | undefined {
+  if (group[0] !== OPEN_OBJECT || group[1] !== QUOTE) return undefined;
+  const close = group.indexOf(QUOTE, 2);
+  if (close < 0 || group[close + 1] !== COLON || group.subarray(2, close).includes(BACKSLASH)) return undefined;
+  return Buffer.concat([ITEM_SEPARATOR, group.subarray(0, close + 2)]);
+}
+
+/** The items from a group's start up to `end`, or undefined when they do not parse as objects. */
+function parseItemGroup(group: Buffer, end: number): unknown[] | undefined {
+  let items: unknown;
+  try {
+    items = JSON.parse(`[${group.toString('utf8', 0, end)}]`);
+  } catch {
+    return undefined;
+  }
+  return Array.isArray(items) && items.every(isJsonObject) ? items : undefined;
 }
 
 function isSpace(b: number): boolean {

@@ -1,5 +1,5 @@
-// List requests against the fake API server: the same items and resourceVersion whether the body
-// is parsed whole or streamed item by item, compressed or not (the kubeconfig can ask for plain
+// List requests against the fake API server: the same items and resourceVersion whether the body's
+// items are parsed in groups or scanned one by one, compressed or not (the kubeconfig can ask for plain
 // answers); a body that is not a list is refused.
 import { expect } from 'chai';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -16,18 +16,18 @@ const names = (items: readonly unknown[]): string[] => items.map((i) => (i as { 
 
 describe('list requests', () => {
   for (const compression of [true, false]) {
-    it(`parse whole and streamed alike (${compression ? 'gzip' : 'plain'})`, async () => {
+    it(`parse in groups and item by item alike (${compression ? 'gzip' : 'plain'})`, async () => {
       const api = await FakeApiServer.start({ noCompression: !compression });
       try {
         // ~600 KB: over the 128 KiB the API server compresses from
         api.createMany(Array.from({ length: 2000 }, (_, i) => serviceObject('default', `svc-${i}`, { clusterIP: `10.96.${i >> 8}.${i & 255}`, ports: [{ port: 80 }] })));
         const connection = loadConnection({ master: api.url });
         const signal = AbortSignal.timeout(30_000);
-        const whole = await listObjects(connection, '/api/v1/services', {}, signal, (x) => x);
-        const streamed = await listObjects(connection, '/api/v1/services', {}, signal, (x) => x, 1024);
-        expect(names(whole.items)).to.have.length(2000);
-        expect(names(streamed.items)).to.deep.equal(names(whole.items));
-        expect(streamed.resourceVersion).to.equal(whole.resourceVersion).and.not.equal('');
+        const grouped = await listObjects(connection, '/api/v1/services', {}, signal, (x) => x);
+        const scanned = await listObjects(connection, '/api/v1/services', {}, signal, (x) => x, { groupBytes: 0 });
+        expect(names(grouped.items)).to.deep.equal(Array.from({ length: 2000 }, (_, i) => `svc-${i}`).sort());
+        expect(scanned.items).to.deep.equal(grouped.items);
+        expect(scanned.resourceVersion).to.equal(grouped.resourceVersion).and.not.equal('');
         expect(api.requests.gzipped).to.equal(compression ? 2 : 0);
       } finally {
         await api.close();
@@ -54,7 +54,7 @@ describe('list requests', () => {
     }
   });
 
-  it('refuses an answer that is not a list document, whole or streamed', async () => {
+  it('refuses an answer that is not a list document, in groups or item by item', async () => {
     const server = createServer((_req, res) => {
       res.writeHead(200, { 'Content-Type': 'application/json' });
       res.end('{"metadata":{},"items":[{"a":1},"oops"]}');
@@ -62,8 +62,8 @@ describe('list requests', () => {
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     try {
       const connection = loadConnection({ master: `http://127.0.0.1:${(server.address() as AddressInfo).port}` });
-      for (const max of [undefined, 4]) {
-        const err = await listObjects(connection, '/api/v1/services', {}, AbortSignal.timeout(5000), (x) => x, max).catch((e: unknown) => e);
+      for (const options of [{}, { groupBytes: 4 }, { groupBytes: 0 }]) {
+        const err = await listObjects(connection, '/api/v1/services', {}, AbortSignal.timeout(5000), (x) => x, options).catch((e: unknown) => e);
         expect(err).to.be.instanceOf(ListDecodeError);
       }
     } finally {

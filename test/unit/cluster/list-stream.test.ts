@@ -4,9 +4,9 @@ import { expect } from 'chai';
 import fc from 'fast-check';
 import { ListDecodeError, ListStreamParser } from '../../../src/cluster/list-stream.js';
 
-function parseInChunks(body: Buffer, cuts: readonly number[]): { items: unknown[]; skeleton: unknown } {
+function parseInChunks(body: Buffer, cuts: readonly number[], groupBytes?: number): { items: unknown[]; skeleton: unknown } {
   const items: unknown[] = [];
-  const parser = new ListStreamParser((item) => items.push(item));
+  const parser = new ListStreamParser((item) => items.push(item), groupBytes === undefined ? {} : { groupBytes });
   let at = 0;
   for (const cut of [...cuts].sort((a, b) => a - b)) {
     parser.write(body.subarray(at, cut));
@@ -45,6 +45,45 @@ describe('list stream parser', () => {
       ),
       { numRuns: 300 },
     );
+  });
+
+  // items shaped as an API server writes them (`{"metadata":…` first), with what could fool the cuts
+  // between them: nested arrays of objects opening with the same key, strings holding a cut
+  const cutBait = fc.constantFrom('},{"metadata":', '},{\\"metadata\\":', '}],"metadata":{', '"},{"metadata":"');
+  const apiItem = fc.record({
+    metadata: fc.record({ name: fc.oneof(awkwardString, cutBait), labels: fc.dictionary(awkwardString, fc.oneof(awkwardString, cutBait), { maxKeys: 2 }) }),
+    spec: fc.array(fc.record({ metadata: fc.oneof(cutBait, fc.integer()), v: json.value }), { maxLength: 3 }),
+  });
+
+  it('yields the same items in groups as the byte scanner does, for any group size and chunking', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.oneof({ weight: 4, arbitrary: apiItem }, { weight: 1, arbitrary: item }), { maxLength: 12 }),
+        fc.boolean(),
+        fc.integer({ min: 1, max: 400 }),
+        fc.array(fc.nat(), { maxLength: 8 }),
+        (items, pretty, groupBytes, rawCuts) => {
+          const body = Buffer.from(JSON.stringify({ kind: 'List', metadata: { resourceVersion: '7' }, items }, null, pretty ? 1 : undefined));
+          const cuts = rawCuts.map((c) => c % (body.length + 1));
+          const grouped = parseInChunks(body, cuts, groupBytes);
+          expect(grouped).to.deep.equal(parseInChunks(body, cuts, 0));
+          expect(grouped.items).to.deep.equal(JSON.parse(JSON.stringify(items)));
+        },
+      ),
+      { numRuns: 400 },
+    );
+  });
+
+  it('hands a group that does not parse to the byte scanner, which names the broken item', () => {
+    const good = Array.from({ length: 50 }, (_, i) => JSON.stringify({ metadata: { name: `s${i}` } }));
+    const body = Buffer.from(`{"items":[${[...good.slice(0, 25), '{"metadata":{"name":tru}}', ...good.slice(25)].join(',')}]}`);
+    const seen: unknown[] = [];
+    const parser = new ListStreamParser((x) => seen.push(x), { groupBytes: 64 });
+    expect(() => {
+      for (let at = 0; at < body.length; at += 16) parser.write(body.subarray(at, at + 16));
+      parser.end();
+    }).to.throw(ListDecodeError, /an item of the list is not JSON/);
+    expect(seen).to.deep.equal(good.slice(0, 25).map((g) => JSON.parse(g) as unknown));
   });
 
   it('reads byte by byte, with items before metadata and a key named "items" inside an item', () => {
