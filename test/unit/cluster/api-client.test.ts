@@ -54,6 +54,22 @@ describe('list requests', () => {
     }
   });
 
+  it('refuses a compressed answer that does not inflate, saying so', async () => {
+    const server = createServer((_req, res) => {
+      res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Encoding': 'gzip' });
+      res.end('{"metadata":{},"items":[]}');
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const connection = loadConnection({ master: `http://127.0.0.1:${(server.address() as AddressInfo).port}` });
+      const err = await listObjects(connection, '/api/v1/services', {}, AbortSignal.timeout(5000), (x) => x).catch((e: unknown) => e);
+      expect(err).to.be.instanceOf(Error).with.property('message').that.matches(/does not decompress/);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    }
+  });
+
   it('refuses an answer that is not a list document, in groups or item by item', async () => {
     const server = createServer((_req, res) => {
       res.writeHead(200, { 'Content-Type': 'application/json' });
