@@ -10,8 +10,8 @@
 // same key as the first item (`},{"metadata":` from an API server), and parsed as one array. A cut
 // inside an item cannot parse, and a parse that succeeds from an item's start to a cut proves the
 // cut is an item boundary, so the result is exact; when no cut parses, the byte scanner below takes
-// over for the rest of the body. Scanning every byte in JavaScript cost ~1 s of a 10,000-slice list
-// in UML against the native parser.
+// over for the rest of the body. On a 10,000-slice list (9.5 MB) the scanner took 180-270 ms
+// natively, groups 120-190 ms: scanning bytes in JavaScript costs more than the native parser.
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
