@@ -18,12 +18,17 @@ function parseInChunks(body: Buffer, cuts: readonly number[], groupBytes?: numbe
 
 // strings that stress the scanner: quotes, runs of backslashes, brackets, non-ASCII
 const awkwardString = fc.oneof(fc.string(), fc.constantFrom('"', '\\', '\\\\"', '{[', ']}', '"items"', 'ü€😀', '\\u0022'), fc.string({ unit: 'grapheme' }));
+// Keys exclude one-character strings that JSON escapes (`"`, `\`, control characters): Node 24.21's
+// JSON.parse, parsing a second time objects that share a shape and differ only in such a key
+// (`[{"x":1,"\"":1},{"x":2,"\\":1}]`), gives both objects the second's key. Our parser is JSON.parse
+// underneath, so the test would compare V8 with itself; no Kubernetes key is a lone escape.
+const awkwardKey = awkwardString.filter((k) => k.length !== 1 || JSON.stringify(k).length === 3);
 const json = fc.letrec((tie) => ({
   value: fc.oneof({ depthSize: 'small' }, awkwardString, fc.integer(), fc.boolean(), fc.constant(null), tie('array'), tie('object')),
   array: fc.array(tie('value'), { maxLength: 4 }),
-  object: fc.dictionary(awkwardString, tie('value'), { maxKeys: 4 }),
+  object: fc.dictionary(awkwardKey, tie('value'), { maxKeys: 4 }),
 }));
-const item = fc.dictionary(awkwardString, json.value, { maxKeys: 5 });
+const item = fc.dictionary(awkwardKey, json.value, { maxKeys: 5 });
 
 describe('list stream parser', () => {
   it('yields the items and the rest of the document as JSON.parse does, for any chunking', () => {
@@ -51,7 +56,7 @@ describe('list stream parser', () => {
   // between them: nested arrays of objects opening with the same key, strings holding a cut
   const cutBait = fc.constantFrom('},{"metadata":', '},{\\"metadata\\":', '}],"metadata":{', '"},{"metadata":"');
   const apiItem = fc.record({
-    metadata: fc.record({ name: fc.oneof(awkwardString, cutBait), labels: fc.dictionary(awkwardString, fc.oneof(awkwardString, cutBait), { maxKeys: 2 }) }),
+    metadata: fc.record({ name: fc.oneof(awkwardString, cutBait), labels: fc.dictionary(awkwardKey, fc.oneof(awkwardString, cutBait), { maxKeys: 2 }) }),
     spec: fc.array(fc.record({ metadata: fc.oneof(cutBait, fc.integer()), v: json.value }), { maxLength: 3 }),
   });
 
