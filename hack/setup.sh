@@ -11,6 +11,7 @@ cd "$root"
 declare -A pkg_of=(
   [ipvsadm]=ipvsadm [ip]=iproute2 [modprobe]=kmod [patchelf]=patchelf [curl]=curl
   [unshare]=util-linux [timeout]=coreutils [shellcheck]=shellcheck [nft]=nftables [bc]=bc
+  [protoc]=protobuf-compiler
 )
 missing=()
 for c in "${!pkg_of[@]}"; do

@@ -2,7 +2,7 @@
 // or run the proxy until SIGTERM/SIGINT. Every error path logs one clear line and returns a code.
 import { existsSync, readFileSync } from 'node:fs';
 import type { ProxyConfig } from '../config/index.js';
-import { parseProxyConfig, processConfigEnvironment, writeKubeProxyConfiguration } from '../config/index.js';
+import { parseProxyConfig, processConfigEnvironment, PROTOBUF_CONTENT_TYPE, writeKubeProxyConfiguration } from '../config/index.js';
 import { startClusterSource, type ClusterSource } from '../cluster/index.js';
 import { parseCidrs } from '../core/index.js';
 import { openIpvsKernel } from '../ipvs/index.js';
@@ -243,6 +243,7 @@ async function serve(config: ProxyConfig, kernels: Kernels, log: Logger): Promis
     cluster = startClusterSource(handler, {
       kubeconfig: config.kubeconfig,
       master: config.master,
+      protobuf: config.kubeApiContentType === PROTOBUF_CONTENT_TYPE,
       nodeName: config.nodeName,
       proxyName: config.serviceProxyName,
       logger: log.child({ component: 'cluster' }),

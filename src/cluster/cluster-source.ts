@@ -5,6 +5,7 @@ import type { ClusterObjectHandler, EndpointSliceLike, NodeLike, ServiceLike } f
 import type { BackoffOptions } from './backoff.js';
 import { connectionFromKubeConfig, loadConnection, type ConnectionOptions } from './kubeconfig.js';
 import { ResourceWatch, describeError, type ClusterLogger, type ClusterMetrics, type WatchedResource } from './resource-watch.js';
+import { decodeEndpointSlice, decodeService } from './protobuf/index.js';
 import { slimEndpointSlice, slimNode, slimService } from './slim.js';
 import { isServedByUs, serviceLabelSelector } from './selection.js';
 
@@ -19,6 +20,8 @@ export interface ClusterSourceOptions extends ConnectionOptions {
   readonly metrics?: ClusterMetrics | undefined;
   /** restart delays after a failed list/watch; default 500 ms doubling to 30 s, jittered */
   readonly backoff?: BackoffOptions | undefined;
+  /** Service and EndpointSlice lists in Kubernetes protobuf, as kube-proxy asks (default); false = JSON */
+  readonly protobuf?: boolean | undefined;
   /** abandon (and retry) a list request after this long; default 120 s */
   readonly listTimeoutMs?: number | undefined;
 }
@@ -47,12 +50,14 @@ export class ClusterSource {
     const deps = { connection, logger: this.#logger, metrics, backoff: options.backoff, listTimeoutMs: options.listTimeoutMs };
     const proxyName = options.proxyName;
     const labelSelector = serviceLabelSelector(proxyName);
+    const protobuf = options.protobuf !== false;
 
     const services = new ResourceWatch<ServiceLike>(
       {
         resource: 'services',
         path: '/api/v1/services',
         slim: slimService,
+        protobuf: protobuf ? { kind: 'ServiceList', decode: decodeService } : undefined,
         labelSelector,
         keyOf: namespacedKey,
         accepts: (s) => isServedByUs(s.metadata?.labels, proxyName),
@@ -68,6 +73,7 @@ export class ClusterSource {
         resource: 'endpointslices',
         path: '/apis/discovery.k8s.io/v1/endpointslices',
         slim: slimEndpointSlice,
+        protobuf: protobuf ? { kind: 'EndpointSliceList', decode: decodeEndpointSlice } : undefined,
         labelSelector,
         keyOf: namespacedKey,
         accepts: (s) => isServedByUs(s.metadata?.labels, proxyName),

@@ -3,7 +3,7 @@
 // resourceVersion, relisting after 410); the last object per key is kept so every (re)list
 // reports only what changed, deletions included. Objects are slimmed before anyone keeps them.
 import { Backoff, type BackoffOptions } from './backoff.js';
-import { ApiStatusError, listObjects, watchObjects } from './api-client.js';
+import { ApiStatusError, listObjects, watchObjects, type ProtobufList } from './api-client.js';
 import type { ApiConnection } from './kubeconfig.js';
 
 export type WatchedResource = 'services' | 'endpointslices' | 'node';
@@ -41,6 +41,8 @@ export interface ResourceWatchSpec<T extends WatchedObject> {
   readonly fieldSelector?: string | undefined;
   /** the JSON object as kept: only the fields the proxy reads */
   readonly slim: (json: unknown) => T;
+  /** lists asked for in Kubernetes protobuf and decoded so (watches stay JSON); unset = JSON lists */
+  readonly protobuf?: ProtobufList<T> | undefined;
   readonly keyOf: (object: T) => string;
   /** objects failing this are treated as absent (a label change reports a delete) */
   readonly accepts: (object: T) => boolean;
@@ -200,7 +202,7 @@ export class ResourceWatch<T extends WatchedObject> {
     // not with a read from etcd (a DaemonSet's nodes all list at once); after a 410 a consistent
     // read, so the relist is not older than what was already seen
     const query = { ...this.#query(), resourceVersion: this.#expired ? undefined : '0' };
-    const list = await listObjects(this.#deps.connection, this.#spec.path, query, signal, this.#spec.slim);
+    const list = await listObjects(this.#deps.connection, this.#spec.path, query, signal, this.#spec.slim, { protobuf: this.#spec.protobuf });
     if (this.#stopped) throw new StoppedError();
     this.#reconcile(list.items);
     this.#resourceVersion = list.resourceVersion;

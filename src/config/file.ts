@@ -19,7 +19,7 @@ const SCHEMA: Readonly<Record<string, FieldSchema>> = {
   kind: IGNORED,
   featureGates: IGNORED,
   clientConnection: {
-    children: { kubeconfig: { setting: 'kubeconfig' }, acceptContentTypes: IGNORED, contentType: IGNORED, qps: IGNORED, burst: IGNORED },
+    children: { kubeconfig: { setting: 'kubeconfig' }, acceptContentTypes: IGNORED, contentType: { setting: 'kubeApiContentType' }, qps: IGNORED, burst: IGNORED },
   },
   logging: {
     children: { format: { setting: 'logFormat' }, verbosity: { setting: 'verbosity' }, flushFrequency: IGNORED, vmodule: IGNORED, options: IGNORED },
@@ -134,7 +134,7 @@ export function renderKubeProxyConfiguration(config: ProxyConfig): string {
     apiVersion: KUBE_PROXY_API_VERSION,
     kind: KUBE_PROXY_KIND,
     mode: 'ipvs',
-    clientConnection: { kubeconfig: config.kubeconfig ?? '' },
+    clientConnection: { kubeconfig: config.kubeconfig ?? '', contentType: config.kubeApiContentType },
     logging: { format: config.logFormat, verbosity: config.verbosity },
     hostnameOverride: config.hostnameOverride ?? '',
     bindAddress: config.bindAddress ?? '0.0.0.0',

@@ -19,6 +19,13 @@ export const FLAGS: readonly FlagSpec[] = [
   { name: 'cleanup', setting: 'cleanup', kind: 'boolean', defaultText: 'false', help: 'remove the virtual servers, addresses and kube-ipvs0 link the proxy manages, then exit' },
   { name: 'kubeconfig', setting: 'kubeconfig', kind: 'string', defaultText: '', help: 'kubeconfig file; empty = in-cluster service account' },
   { name: 'master', setting: 'master', kind: 'string', defaultText: '', help: 'API server address; overrides the kubeconfig server' },
+  {
+    name: 'kube-api-content-type',
+    setting: 'kubeApiContentType',
+    kind: 'string',
+    defaultText: 'application/vnd.kubernetes.protobuf',
+    help: 'how Service and EndpointSlice lists are asked for: application/vnd.kubernetes.protobuf or application/json (watches are JSON)',
+  },
   { name: 'hostname-override', setting: 'hostnameOverride', kind: 'string', defaultText: '', help: 'node name to use instead of the host name (lower-cased)' },
   { name: 'proxy-mode', setting: 'mode', kind: 'string', defaultText: 'ipvs', help: 'only "ipvs" (or empty) is accepted' },
   { name: 'ipvs-scheduler', setting: 'scheduler', kind: 'string', defaultText: 'rr', help: 'IPVS scheduler for every virtual server' },
@@ -47,7 +54,7 @@ export const UNSUPPORTED_KUBE_PROXY_FLAGS: readonly string[] = [
   'nodeport-addresses', 'detect-local-mode', 'pod-bridge-interface', 'pod-interface-name-prefix',
   'conntrack-max-per-core', 'conntrack-min', 'conntrack-tcp-timeout-established', 'conntrack-tcp-timeout-close-wait',
   'conntrack-tcp-be-liberal', 'conntrack-udp-timeout', 'conntrack-udp-timeout-stream', 'config-sync-period',
-  'kube-api-qps', 'kube-api-burst', 'kube-api-content-type', 'oom-score-adj', 'profiling', 'feature-gates', 'init-only',
+  'kube-api-qps', 'kube-api-burst', 'oom-score-adj', 'profiling', 'feature-gates', 'init-only',
   'bind-address-hard-fail', 'healthz-port', 'metrics-port', 'proxy-port-range', 'show-hidden-metrics-for-version',
   'logging-format', 'vmodule', 'log-flush-frequency', 'udp-timeout',
 ];

@@ -12,8 +12,11 @@ import {
   DEFAULT_METRICS_BIND_ADDRESS,
   DEFAULT_SCHEDULER,
   DEFAULT_SYNC_PERIOD_MS,
+  JSON_CONTENT_TYPE,
   KNOWN_SCHEDULERS,
   MAX_VERBOSITY,
+  PROTOBUF_CONTENT_TYPE,
+  type ApiContentType,
   type HostPort,
   type LogFormat,
   type ProxyConfig,
@@ -160,6 +163,13 @@ function validate(raw: RawSettings, env: ConfigEnvironment, earlier: readonly Co
     if (bindAddress === '0.0.0.0' || bindAddress === '::') bindAddress = undefined;
   }
 
+  let kubeApiContentType: ApiContentType = PROTOBUF_CONTENT_TYPE;
+  const contentType = v.string(raw.kubeApiContentType);
+  if (raw.kubeApiContentType !== undefined && contentType !== undefined && contentType !== '') {
+    if (contentType === PROTOBUF_CONTENT_TYPE || contentType === JSON_CONTENT_TYPE) kubeApiContentType = contentType;
+    else v.fail(raw.kubeApiContentType, `${JSON.stringify(contentType)} is not a content type this proxy reads (${PROTOBUF_CONTENT_TYPE} or ${JSON_CONTENT_TYPE})`);
+  }
+
   const serviceProxyName = v.string(raw.serviceProxyName) || undefined;
   if (raw.serviceProxyName !== undefined && serviceProxyName !== undefined && !LABEL_VALUE.test(serviceProxyName)) {
     v.fail(raw.serviceProxyName, `${JSON.stringify(serviceProxyName)} is not a valid label value`);
@@ -170,6 +180,7 @@ function validate(raw: RawSettings, env: ConfigEnvironment, earlier: readonly Co
     hostnameOverride,
     kubeconfig: v.string(raw.kubeconfig) || undefined,
     master: v.string(raw.master) || undefined,
+    kubeApiContentType,
     ipvs: {
       scheduler,
       syncPeriodMs,

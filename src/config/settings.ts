@@ -6,6 +6,7 @@ export type SettingKey =
   | 'hostnameOverride'
   | 'kubeconfig'
   | 'master'
+  | 'kubeApiContentType'
   | 'scheduler'
   | 'syncPeriod'
   | 'minSyncPeriod'

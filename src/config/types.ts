@@ -35,6 +35,8 @@ export interface ProxyConfig {
   readonly hostnameOverride: string | undefined;
   readonly kubeconfig: string | undefined;
   readonly master: string | undefined;
+  /** --kube-api-content-type / clientConnection.contentType: the encoding asked for Service and EndpointSlice lists */
+  readonly kubeApiContentType: ApiContentType;
   readonly ipvs: IpvsSettings;
   /** pod CIDRs (one per family), from --cluster-cidr / clusterCIDR */
   readonly clusterCIDRs: readonly string[];
@@ -55,6 +57,11 @@ export interface ProxyConfig {
   /** --config: the KubeProxyConfiguration file read, if any */
   readonly configFile: string | undefined;
 }
+
+/** The API encodings the proxy reads: Kubernetes protobuf (kube-proxy's default) or JSON. */
+export type ApiContentType = 'application/vnd.kubernetes.protobuf' | 'application/json';
+export const PROTOBUF_CONTENT_TYPE = 'application/vnd.kubernetes.protobuf';
+export const JSON_CONTENT_TYPE = 'application/json';
 
 export const DEFAULT_SYNC_PERIOD_MS = 30_000;
 /**

@@ -1,6 +1,6 @@
 // Running kube-ipvs-proxy the way operators configure it, in a real kernel: a KubeProxyConfiguration
-// file, per-Service scheduler annotation, IPv6 ClusterIPs, and bad configuration refused before the
-// kernel is touched. Checked with ipvsadm, ip and sysctl.
+// file, per-Service scheduler annotation, IPv6 ClusterIPs, lists in protobuf or JSON, and bad
+// configuration refused before the kernel is touched. Checked with ipvsadm, ip and sysctl.
 import { expect } from 'chai';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -83,6 +83,8 @@ describe('operating kube-ipvs-proxy', function () {
     expect(run('sysctl', ['-n', 'net.ipv4.vs.conntrack']).trim()).to.equal('1');
     expect(run('sysctl', ['-n', 'net.ipv4.vs.expire_nodest_conn']).trim()).to.equal('1');
     expect(run('curl', ['-s', '-o', '/dev/null', '-w', '%{http_code}', 'http://127.0.0.1:10266/healthz'])).to.equal('200');
+    // Services and EndpointSlices were listed in protobuf, as kube-proxy lists them
+    expect(api.requests.protobuf).to.equal(2);
   });
 
   it('writes the effective configuration back with --write-config-to, flags overriding the file', () => {
@@ -114,5 +116,19 @@ describe('operating kube-ipvs-proxy', function () {
     expect(await proxy?.stop()).to.equal(0);
     expect(ipvsadmSave()).to.deep.equal(before);
     expect(ipAddresses('kube-ipvs0')).to.include('10.96.1.10/32');
+  });
+
+  it('lists in JSON with --kube-api-content-type=application/json, and the kernel ends the same', async () => {
+    const before = ipvsadmSave();
+    const listsBefore = api.requests.list;
+    const protobufBefore = api.requests.protobuf;
+    api.create(serviceObject('default', 'json', { clusterIP: '10.96.1.30', ports: [{ name: 'http', port: 80, targetPort: 8080 }] }));
+    api.create(endpointSliceObject('default', 'json-1', 'json', { endpoints: [{ addresses: ['10.244.1.30'] }], ports: [{ name: 'http', port: 8080 }] }));
+    proxy = ProxyProcess.start(['--kubeconfig', kubeconfig, '--hostname-override', NODE, '--ipvs-min-sync-period', '0s', '--ipvs-scheduler', 'wrr', '--healthz-bind-address', '127.0.0.1:10266', '--metrics-bind-address', '127.0.0.1:10259', '--kube-api-content-type', 'application/json']);
+    await eventually('the new Service', () => ipvsadmSave().includes('-a -t 10.96.1.30:80 -r 10.244.1.30:8080 -m -w 1'));
+    expect(api.requests.list).to.be.above(listsBefore);
+    expect(api.requests.protobuf).to.equal(protobufBefore);
+    const now = ipvsadmSave();
+    for (const line of before) expect(now, line).to.include(line);
   });
 });

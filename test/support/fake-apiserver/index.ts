@@ -3,3 +3,4 @@
 export * from './server.js';
 export * from './selectors.js';
 export * from './objects.js';
+export * from './protobuf.js';

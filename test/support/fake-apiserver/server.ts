@@ -16,6 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { parseFieldSelector, parseLabelSelector, SelectorError, type LabelMatcher, type ObjectMatcher } from './selectors.js';
+import { encodeList, encodeObject, encodesKind, NotEncodableError, PROTOBUF_MEDIA_TYPE } from './protobuf.js';
 
 export type ResourceName = 'services' | 'endpointslices' | 'nodes';
 
@@ -63,6 +64,20 @@ function resourceOfKind(kind: string | undefined): ResourceInfo {
 /** kube-apiserver compresses answers from this size on (for clients that accept gzip) */
 const GZIP_MIN_BYTES = 128 * 1024;
 
+interface CachedList {
+  readonly rv: number;
+  readonly items: readonly KubeObject[];
+  readonly kind: string;
+  readonly json: EncodedList;
+  /** undefined until asked for; null when an item cannot be written in protobuf */
+  protobuf?: EncodedList | null;
+}
+
+interface EncodedList {
+  readonly body: Buffer;
+  gzipped?: Buffer;
+}
+
 interface HistoryEvent {
   readonly rv: number;
   readonly resource: ResourceName;
@@ -99,12 +114,16 @@ export interface FakeApiServerOptions {
   readonly ignoreLabelSelectors?: boolean;
   /** never compress list answers, whatever the client accepts */
   readonly noCompression?: boolean;
+  /** answer lists in JSON even to clients asking for protobuf (as for a kind without protobuf) */
+  readonly noProtobuf?: boolean;
 }
 
 export interface RequestCounts {
   list: number;
   /** list answers sent gzip-compressed */
   gzipped: number;
+  /** list answers sent in Kubernetes protobuf */
+  protobuf: number;
   watch: number;
   gone: number;
   unavailable: number;
@@ -171,7 +190,9 @@ export class FakeApiServer {
    * that resourceVersion. A real API server runs elsewhere; here it shares the machine (one CPU in
    * UML) with the proxy under test, so it does not re-encode megabytes it already encoded.
    */
-  readonly #lists = new Map<string, { readonly rv: number; readonly body: Buffer; gzipped?: Buffer }>();
+  readonly #lists = new Map<string, CachedList>();
+  /** each stored object's protobuf bytes, or the reason it has none (then lists of it go out as JSON) */
+  readonly #protobuf = new WeakMap<KubeObject, Buffer | NotEncodableError>();
   readonly #events: KubeObject[] = [];
   /** resources answering 503; 'all' for every API path */
   readonly #unavailable = new Set<ResourceName | 'all'>();
@@ -182,7 +203,7 @@ export class FakeApiServer {
   readonly requestLog: string[] = [];
   #bookmarkTimer: NodeJS.Timeout | undefined;
   #url = '';
-  readonly requests: RequestCounts = { list: 0, watch: 0, gone: 0, unavailable: 0, gzipped: 0 };
+  readonly requests: RequestCounts = { list: 0, watch: 0, gone: 0, unavailable: 0, gzipped: 0, protobuf: 0 };
   /** each list request as "resource:resourceVersion parameter" ('' when absent), in order */
   readonly listResourceVersions: string[] = [];
 
@@ -196,6 +217,7 @@ export class FakeApiServer {
       initialResourceVersion: options.initialResourceVersion ?? 1000,
       ignoreLabelSelectors: options.ignoreLabelSelectors ?? false,
       noCompression: options.noCompression ?? false,
+      noProtobuf: options.noProtobuf ?? false,
     };
     this.#rv = this.#options.initialResourceVersion;
     this.#floorRv = this.#rv;
@@ -711,30 +733,63 @@ export class FakeApiServer {
     // keyed by what selects the items: resourceVersion=0 and the like do not change this server's answer
     const cacheKey = `${resource}|${namespace ?? ''}|${query.get('labelSelector') ?? ''}|${query.get('fieldSelector') ?? ''}`;
     let cached = this.#lists.get(cacheKey);
+    const info = RESOURCES[resource];
     if (cached?.rv !== this.#rv) {
-      const info = RESOURCES[resource];
       const labels = parseLabelSelector(this.#options.ignoreLabelSelectors ? undefined : query.get('labelSelector'));
       const fields = parseFieldSelector(query.get('fieldSelector'));
-      const items: string[] = [];
+      const items: KubeObject[] = [];
       for (const o of this.#store[resource].values()) {
         if (namespace !== undefined && o.metadata?.namespace !== namespace) continue;
-        if (labels(o.metadata?.labels) && fields(o)) items.push(this.#serialised(o));
+        if (labels(o.metadata?.labels) && fields(o)) items.push(o);
       }
       const head = JSON.stringify({ kind: `${info.kind}List`, apiVersion: apiVersionOf(info), metadata: { resourceVersion: String(this.#rv) } });
       // splice the items in as text: no second serialisation of 10,000 objects
-      cached = { rv: this.#rv, body: Buffer.from(`${head.slice(0, -1)},"items":[${items.join(',')}]}`) };
+      const body = Buffer.from(`${head.slice(0, -1)},"items":[${items.map((o) => this.#serialised(o)).join(',')}]}`);
+      cached = { rv: this.#rv, items, kind: info.kind, json: { body } };
       this.#lists.set(cacheKey, cached);
     }
+    // protobuf first when the client lists it first (as client-go does), for the kinds with a schema
+    const accept = req.headers.accept ?? '';
+    const protobuf = !this.#options.noProtobuf && accept.trim().startsWith(PROTOBUF_MEDIA_TYPE) ? this.#protobufList(cached, info) : undefined;
+    const answer = protobuf ?? cached.json;
+    const contentType = protobuf === undefined ? 'application/json' : PROTOBUF_MEDIA_TYPE;
+    if (protobuf !== undefined) this.requests.protobuf++;
     // kube-apiserver compresses answers of 128 KiB or more for clients that accept gzip (level 1)
-    if (cached.body.length >= GZIP_MIN_BYTES && /\bgzip\b/i.test(req.headers['accept-encoding'] ?? '') && !this.#options.noCompression) {
-      cached.gzipped ??= gzipSync(cached.body, { level: 1 });
+    if (answer.body.length >= GZIP_MIN_BYTES && /\bgzip\b/i.test(req.headers['accept-encoding'] ?? '') && !this.#options.noCompression) {
+      answer.gzipped ??= gzipSync(answer.body, { level: 1 });
       this.requests.gzipped++;
-      res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Encoding': 'gzip', 'Content-Length': cached.gzipped.length });
-      res.end(cached.gzipped);
+      res.writeHead(200, { 'Content-Type': contentType, 'Content-Encoding': 'gzip', 'Content-Length': answer.gzipped.length });
+      res.end(answer.gzipped);
       return;
     }
-    res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': cached.body.length });
-    res.end(cached.body);
+    res.writeHead(200, { 'Content-Type': contentType, 'Content-Length': answer.body.length });
+    res.end(answer.body);
+  }
+
+  /** The list in protobuf, or undefined when one of its items has no protobuf form here. */
+  #protobufList(cached: CachedList, info: ResourceInfo): EncodedList | undefined {
+    if (cached.protobuf === undefined) {
+      cached.protobuf = null;
+      if (encodesKind(cached.kind)) {
+        const items: Buffer[] = [];
+        for (const o of cached.items) {
+          let bytes = this.#protobuf.get(o);
+          if (bytes === undefined) {
+            try {
+              bytes = encodeObject(cached.kind, o);
+            } catch (e) {
+              if (!(e instanceof NotEncodableError)) throw e;
+              bytes = e;
+            }
+            this.#protobuf.set(o, bytes);
+          }
+          if (bytes instanceof NotEncodableError) return undefined;
+          items.push(bytes);
+        }
+        cached.protobuf = { body: encodeList(apiVersionOf(info), cached.kind, String(cached.rv), items) };
+      }
+    }
+    return cached.protobuf ?? undefined;
   }
 
   #readBody(req: IncomingMessage, res: ServerResponse, then: (object: KubeObject) => void): void {

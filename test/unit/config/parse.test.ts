@@ -45,6 +45,7 @@ describe('config/parseProxyConfig', () => {
       hostnameOverride: undefined,
       kubeconfig: undefined,
       master: undefined,
+      kubeApiContentType: 'application/vnd.kubernetes.protobuf',
       ipvs: {
         scheduler: 'rr',
         syncPeriodMs: 30_000,
@@ -214,6 +215,13 @@ ipvs:
     expect(c.nodeName).to.equal('from-flag');
   });
 
+  it('reads the API content type from --kube-api-content-type or clientConnection.contentType, the flag winning', () => {
+    const file = header + 'clientConnection:\n  contentType: application/json\n';
+    expect(configOf(['--config=kp'], envWith({ kp: file })).kubeApiContentType).to.equal('application/json');
+    expect(configOf(['--config=kp', '--kube-api-content-type=application/vnd.kubernetes.protobuf'], envWith({ kp: file })).kubeApiContentType).to.equal('application/vnd.kubernetes.protobuf');
+    expect(configOf(['--kube-api-content-type=application/json']).kubeApiContentType).to.equal('application/json');
+  });
+
   it('reads zero values in a generated file as defaults, and warns about ignored kube-proxy fields', () => {
     // the shape kubeadm writes into the kube-proxy ConfigMap
     const file =
@@ -322,6 +330,8 @@ winkernel:
       { argv: ['-v=11'], field: '-v', says: 'not a verbosity level' },
       { argv: ['--v=loud'], field: '-v', says: 'not a verbosity level' },
       { argv: ['--log-format=xml'], field: '--log-format', says: '"xml" is not a log format' },
+      { argv: ['--kube-api-content-type=application/yaml'], field: '--kube-api-content-type', says: '"application/yaml" is not a content type this proxy reads' },
+      { argv: ['--config=f'], files: { f: header + 'clientConnection:\n  contentType: text/plain\n' }, field: 'clientConnection.contentType', says: 'not a content type' },
       { argv: ['--proxy-mode=iptables'], field: '--proxy-mode', says: 'only implements mode "ipvs"' },
       { argv: ['--service-proxy-name=not a label'], field: '--service-proxy-name', says: 'not a valid label value' },
       { argv: ['--ipvs-schedular=rr'], field: '--ipvs-schedular', says: 'unknown flag' },

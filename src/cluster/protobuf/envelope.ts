@@ -1,0 +1,228 @@
+// The Kubernetes protobuf envelope (apimachinery's runtime serializer): the magic bytes "k8s\0",
+// then a runtime.Unknown holding the type (apiVersion, kind) and the object's own bytes (raw). A
+// list's items are read from the raw bytes as the body streams in, one item at a time, so neither
+// the whole body nor its items' full objects are ever held at once.
+import type { MessageDecoder } from './objects.js';
+import { FIXED32, FIXED64, LENGTH_DELIMITED, ProtoReader, ProtobufError, tagOf, VARINT } from './wire.js';
+
+/** The media type of Kubernetes protobuf answers. */
+export const PROTOBUF_MEDIA_TYPE = 'application/vnd.kubernetes.protobuf';
+
+const MAGIC = Buffer.from([0x6b, 0x38, 0x73, 0x00]);
+const EMPTY = Buffer.alloc(0);
+
+/** runtime.Unknown: typeMeta 1, raw 2, contentEncoding 3; TypeMeta: apiVersion 1, kind 2. */
+const UNKNOWN_TYPE_META = tagOf(1, LENGTH_DELIMITED);
+const UNKNOWN_RAW = tagOf(2, LENGTH_DELIMITED);
+const UNKNOWN_CONTENT_ENCODING = tagOf(3, LENGTH_DELIMITED);
+const TYPE_META_KIND = tagOf(2, LENGTH_DELIMITED);
+/** A List: metadata 1 (ListMeta: resourceVersion 2), items 2. */
+const LIST_METADATA = tagOf(1, LENGTH_DELIMITED);
+const LIST_ITEMS = tagOf(2, LENGTH_DELIMITED);
+const LIST_META_RESOURCE_VERSION = tagOf(2, LENGTH_DELIMITED);
+
+/** A message with one string field read: the field's last value, '' when absent. */
+function stringField(r: ProtoReader, end: number, tag: number): string {
+  let value = '';
+  while (r.pos < end) {
+    const t = r.varint();
+    if (t === tag) value = r.string(end);
+    else r.skip(t & 7, end);
+  }
+  r.expectEnd(end);
+  return value;
+}
+
+/** A varint that may not have fully arrived: [value, next position], or undefined when cut off. */
+function varintAt(b: Buffer, pos: number, base: number): [number, number] | undefined {
+  let value = 0;
+  let scale = 1;
+  for (let p = pos; p < pos + 10; p++) {
+    const c = b[p];
+    if (c === undefined) return undefined;
+    value += (c & 0x7f) * scale;
+    if (c < 0x80) return [value, p + 1];
+    scale *= 0x80;
+  }
+  throw new ProtobufError('varint longer than 10 bytes', base + pos);
+}
+
+/** Where a field starts: its tag, and where its value starts and ends (undefined until it has all arrived). */
+interface FieldAt {
+  readonly tag: number;
+  readonly valueStart: number;
+  readonly valueEnd: number;
+}
+
+/** The field at `pos` once its header and (unless `openEnded` says so of its tag) its value are all in `b`. */
+function fieldAt(b: Buffer, pos: number, base: number, openEnded: (tag: number) => boolean): FieldAt | undefined {
+  const tag = varintAt(b, pos, base);
+  if (tag === undefined) return undefined;
+  const [t, afterTag] = tag;
+  switch (t & 7) {
+    case VARINT: {
+      const v = varintAt(b, afterTag, base);
+      return v === undefined ? undefined : { tag: t, valueStart: afterTag, valueEnd: v[1] };
+    }
+    case FIXED64:
+      return afterTag + 8 <= b.length ? { tag: t, valueStart: afterTag, valueEnd: afterTag + 8 } : undefined;
+    case FIXED32:
+      return afterTag + 4 <= b.length ? { tag: t, valueStart: afterTag, valueEnd: afterTag + 4 } : undefined;
+    case LENGTH_DELIMITED: {
+      const length = varintAt(b, afterTag, base);
+      if (length === undefined) return undefined;
+      const valueEnd = length[1] + length[0];
+      return openEnded(t) || valueEnd <= b.length ? { tag: t, valueStart: length[1], valueEnd } : undefined;
+    }
+    default:
+      throw new ProtobufError(`unsupported wire type ${t & 7}`, base + pos);
+  }
+}
+
+/**
+ * A protobuf list answer read as it arrives: `write` each chunk of the (inflated) body, then `end`
+ * returns the list's resourceVersion. Each item goes to `onItem` decoded by `decode` as soon as its
+ * bytes are in. Throws ProtobufError when the body is not a list of `kind`.
+ */
+export class ProtobufListReader<T> {
+  readonly #kind: string;
+  readonly #decode: MessageDecoder<T>;
+  readonly #onItem: (item: T) => void;
+  /** bytes received and not yet read (at most one field's worth, plus the latest chunk) */
+  #pending: Buffer = EMPTY;
+  /** where #pending starts in the body */
+  #base = 0;
+  #magicSeen = false;
+  #typeKind: string | undefined;
+  /** where the list's own bytes end in the body, while they are being read */
+  #listEnd: number | undefined;
+  #listDone = false;
+  #contentEncoding = '';
+  #resourceVersion = '';
+
+  constructor(kind: string, decode: MessageDecoder<T>, onItem: (item: T) => void) {
+    this.#kind = kind;
+    this.#decode = decode;
+    this.#onItem = onItem;
+  }
+
+  write(chunk: Buffer): void {
+    const b = this.#pending.length === 0 ? chunk : Buffer.concat([this.#pending, chunk]);
+    let pos = 0;
+    if (!this.#magicSeen) {
+      if (b.length < MAGIC.length) {
+        this.#pending = b;
+        return;
+      }
+      if (!b.subarray(0, MAGIC.length).equals(MAGIC)) throw new ProtobufError('not a Kubernetes protobuf object (no "k8s\\0" prefix)', 0);
+      this.#magicSeen = true;
+      pos = MAGIC.length;
+    }
+    for (;;) {
+      if (this.#listEnd !== undefined && this.#base + pos === this.#listEnd) {
+        this.#listEnd = undefined;
+        this.#listDone = true;
+      }
+      const listEnd = this.#listEnd;
+      // the raw bytes (the list) are read field by field as they come, not waited for whole; a
+      // field of the list is checked against the list's length as soon as its own is known
+      const field = fieldAt(b, pos, this.#base, (tag) => listEnd !== undefined || tag === UNKNOWN_RAW);
+      if (field === undefined) break;
+      if (listEnd !== undefined) {
+        if (this.#base + field.valueEnd > listEnd) throw new ProtobufError('a field runs past the list', this.#base + pos);
+        if (field.valueEnd > b.length) break;
+        this.#listField(b, field);
+        pos = field.valueEnd;
+      } else if (field.tag === UNKNOWN_RAW) {
+        this.#openList(field);
+        pos = field.valueStart;
+      } else {
+        this.#envelopeField(b, field);
+        pos = field.valueEnd;
+      }
+    }
+    this.#pending = b.subarray(pos);
+    this.#base += pos;
+  }
+
+  /** A field of the runtime.Unknown around the list, other than the list. */
+  #envelopeField(b: Buffer, field: FieldAt): void {
+    if (field.tag === UNKNOWN_TYPE_META) this.#typeKind = stringField(new ProtoReader(b, field.valueStart, this.#base), field.valueEnd, TYPE_META_KIND);
+    else if (field.tag === UNKNOWN_CONTENT_ENCODING) this.#contentEncoding = b.toString('utf8', field.valueStart, field.valueEnd);
+  }
+
+  /** The raw bytes begin: the list's own fields follow, up to their length. */
+  #openList(field: FieldAt): void {
+    if (this.#listDone) throw new ProtobufError('two objects in one answer', this.#base + field.valueStart);
+    const kind = this.#typeKind ?? '';
+    if (kind !== this.#kind) throw new ProtobufError(`expected a ${this.#kind}, got ${kind === '' ? 'an object without a kind' : `a ${kind}`}`, this.#base + field.valueStart);
+    this.#listEnd = this.#base + field.valueEnd;
+  }
+
+  /** A field of the list itself: its metadata or one item. */
+  #listField(b: Buffer, field: FieldAt): void {
+    if (field.tag === LIST_ITEMS) this.#onItem(this.#decode(new ProtoReader(b, field.valueStart, this.#base), field.valueEnd));
+    else if (field.tag === LIST_METADATA) this.#resourceVersion = stringField(new ProtoReader(b, field.valueStart, this.#base), field.valueEnd, LIST_META_RESOURCE_VERSION);
+  }
+
+  /** The list's resourceVersion; throws unless the body was one whole list answer. */
+  end(): string {
+    if (!this.#magicSeen) throw new ProtobufError('not a Kubernetes protobuf object (no "k8s\\0" prefix)', 0);
+    if (this.#pending.length > 0 || this.#listEnd !== undefined) throw new ProtobufError('the answer ended early', this.#base + this.#pending.length);
+    if (!this.#listDone) throw new ProtobufError(`a ${this.#typeKind || 'protobuf object'} without its bytes`, this.#base);
+    if (this.#contentEncoding !== '') throw new ProtobufError(`unsupported content encoding "${this.#contentEncoding}"`, 0);
+    return this.#resourceVersion;
+  }
+}
+
+/** A whole list answer's items (tests, and bodies already in memory). */
+export function decodeList<T>(body: Buffer, kind: string, decode: MessageDecoder<T>, onItem: (item: T) => void): string {
+  const reader = new ProtobufListReader(kind, decode, onItem);
+  reader.write(body);
+  return reader.end();
+}
+
+/** One whole object answer (not a list) decoded by `decode`; throws ProtobufError unless it is a `kind`. */
+export function decodeObject<T>(body: Buffer, kind: string, decode: MessageDecoder<T>): T {
+  if (!body.subarray(0, MAGIC.length).equals(MAGIC)) throw new ProtobufError('not a Kubernetes protobuf object (no "k8s\\0" prefix)', 0);
+  const r = new ProtoReader(body, MAGIC.length);
+  let typeKind = '';
+  let raw: { readonly start: number; readonly end: number } | undefined;
+  while (r.pos < body.length) {
+    const tag = r.varint();
+    if (tag === UNKNOWN_TYPE_META) typeKind = stringField(r, r.lengthEnd(body.length), TYPE_META_KIND);
+    else if (tag === UNKNOWN_RAW) {
+      const end = r.lengthEnd(body.length);
+      raw = { start: r.pos, end };
+      r.pos = end;
+    } else r.skip(tag & 7, body.length);
+  }
+  if (typeKind !== kind || raw === undefined) throw new ProtobufError(`expected a ${kind}, got ${typeKind === '' ? 'an object without a kind' : `a ${typeKind}`}`, 0);
+  return decode(new ProtoReader(body, raw.start), raw.end);
+}
+
+/** meta.v1.Status: message 3, code 6. */
+const STATUS_MESSAGE = tagOf(3, LENGTH_DELIMITED);
+const STATUS_CODE = tagOf(6, VARINT);
+
+const decodeStatusMessage: MessageDecoder<string> = (r, end) => {
+  let message = '';
+  let code = 0;
+  while (r.pos < end) {
+    const tag = r.varint();
+    if (tag === STATUS_MESSAGE) message = r.string(end);
+    else if (tag === STATUS_CODE) code = r.int32();
+    else r.skip(tag & 7, end);
+  }
+  r.expectEnd(end);
+  return message !== '' ? message : `status ${code}`;
+};
+
+/** The message of a Status answer in protobuf, or undefined when the body is not one. */
+export function statusMessage(body: Buffer): string | undefined {
+  try {
+    return decodeObject(body, 'Status', decodeStatusMessage);
+  } catch {
+    return undefined;
+  }
+}
