@@ -3,7 +3,7 @@
 // a time, where the whole benchmark (hack/bench/proxy.ts) takes minutes and the machine drifts.
 //   bash hack/kernel-run.sh -- bash hack/with-node.sh node dist/hack/bench/cold-ab.js 5 2000x5 "" "--max-semi-space-size=8"
 // A variant is a string of Node flags; one starting with BIN=<path> runs that command instead of
-// dist/kube-ipvs-proxy.mjs. Prints each variant's median and runs (ms from spawn until the kernel
+// dist/kube-ipvs-proxy.mjs; words after " -- " are added to the proxy's own flags. Prints each variant's median and runs (ms from spawn until the kernel
 // holds the last Service's real servers). COLD_ERR=<file> appends the proxy's log (stderr) to that file.
 import { execFileSync, spawn } from 'node:child_process';
 import { openSync, readFileSync } from 'node:fs';
@@ -19,7 +19,9 @@ const SELF = fileURLToPath(import.meta.url);
 
 /** One cold start in this (fresh) network namespace; prints {"ms": …}. */
 async function child(shape: Shape, variant: string): Promise<void> {
-  let flags = variant.split(' ').filter((f) => f !== '');
+  const [nodePart = '', proxyPart = ''] = ` ${variant} `.split(' -- ');
+  let flags = nodePart.split(' ').filter((f) => f !== '');
+  const extraArgs = proxyPart.split(' ').filter((f) => f !== '');
   let bin = PROXY_BIN;
   if (flags[0]?.startsWith('BIN=') === true) {
     bin = flags[0].slice(4);
@@ -35,7 +37,7 @@ async function child(shape: Shape, variant: string): Promise<void> {
   // the objects and list bodies just built are garbage or old: collect them now, not while the proxy starts
   (globalThis as { gc?: () => void }).gc?.();
   const t0 = performance.now();
-  const proxy = spawn(process.execPath, [...flags, bin, ...proxyArgs(kubeconfig, '1h')], { stdio: process.env['COLD_ERR'] ? ['ignore', 'ignore', openSync(process.env['COLD_ERR'], 'a')] : 'ignore' });
+  const proxy = spawn(process.execPath, [...flags, bin, ...proxyArgs(kubeconfig, '1h'), ...extraArgs], { stdio: process.env['COLD_ERR'] ? ['ignore', 'ignore', openSync(process.env['COLD_ERR'], 'a')] : 'ignore' });
   const exited = new Promise((resolve) => proxy.on('exit', resolve));
   while ((await ipvs.listRealServers(last).catch(() => [])).length !== shape.reals) {
     if (proxy.exitCode !== null) throw new Error(`the proxy exited with ${proxy.exitCode}`);

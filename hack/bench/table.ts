@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { serviceLabelSelector } from '../../src/cluster/index.js';
 import type { AddressOperation, IpvsOperation } from '../../src/kernel/ports.js';
 import type { RealServer, VirtualServer } from '../../src/model/index.js';
-import { endpointSliceObject, nodeObject, serviceObject, type FakeApiServer, type KubeObject } from '../../test/support/fake-apiserver/index.js';
+import { endpointSliceObject, nodeObject, PROTOBUF_MEDIA_TYPE, serviceObject, type FakeApiServer, type KubeObject } from '../../test/support/fake-apiserver/index.js';
 import { generatedReal, generatedVip } from '../../test/support/ipvsadm.js';
 
 export const NODE = 'bench-node';
@@ -47,11 +47,96 @@ export function addressOperations({ services }: Shape): AddressOperation[] {
   return Array.from({ length: services }, (_, i) => ({ kind: 'addAddress', address: { family: 4, address: generatedVip(i), prefixLength: 32 } }) as const);
 }
 
+// The objects as a real cluster holds them, not only the fields the proxy reads: a Service applied
+// with kubectl (its last-applied annotation, managedFields, selector, defaulted spec and status) and
+// the EndpointSlice controller's slice (generateName, owner, managedFields, trigger-time annotation,
+// a Pod reference per endpoint). Lists of such objects are 3-4 times the bytes of the bare ones.
+const APPLIED_AT = '2026-11-27T00:00:00Z';
+
+function uidOf(kind: number, i: number): string {
+  return `00000000-0000-4000-800${kind}-${i.toString(16).padStart(12, '0')}`;
+}
+
+function serviceOf(i: number): KubeObject {
+  const name = `svc-${i}`;
+  const applied = { apiVersion: 'v1', kind: 'Service', metadata: { annotations: {}, labels: { app: name }, name, namespace: NAMESPACE }, spec: { ports: [{ name: 'http', port: 80, targetPort: 8080 }], selector: { app: name } } };
+  const service = serviceObject(
+    NAMESPACE,
+    name,
+    { clusterIP: generatedVip(i), ports: [{ name: 'http', port: 80, targetPort: 8080 }], selector: { app: name }, sessionAffinity: 'None', ipFamilies: ['IPv4'], ipFamilyPolicy: 'SingleStack', internalTrafficPolicy: 'Cluster' },
+    { app: name },
+  );
+  const managedFields = [
+    {
+      manager: 'kubectl-client-side-apply',
+      operation: 'Update',
+      apiVersion: 'v1',
+      time: APPLIED_AT,
+      fieldsType: 'FieldsV1',
+      fieldsV1: {
+        'f:metadata': { 'f:annotations': { '.': {}, 'f:kubectl.kubernetes.io/last-applied-configuration': {} }, 'f:labels': { '.': {}, 'f:app': {} } },
+        'f:spec': {
+          'f:internalTrafficPolicy': {},
+          'f:ports': { '.': {}, 'k:{"port":80,"protocol":"TCP"}': { '.': {}, 'f:name': {}, 'f:port': {}, 'f:protocol': {}, 'f:targetPort': {} } },
+          'f:selector': {},
+          'f:sessionAffinity': {},
+          'f:type': {},
+        },
+      },
+    },
+  ];
+  return {
+    ...service,
+    metadata: { ...service.metadata, annotations: { 'kubectl.kubernetes.io/last-applied-configuration': `${JSON.stringify(applied)}\n` }, managedFields },
+    status: { loadBalancer: {} },
+  };
+}
+
 export function sliceOf(i: number, addresses: readonly string[]): KubeObject {
-  return endpointSliceObject(NAMESPACE, `svc-${i}-abcde`, `svc-${i}`, {
-    endpoints: addresses.map((a) => ({ addresses: [a], nodeName: NODE })),
-    ports: [{ name: 'http', port: 8080 }],
-  });
+  const service = `svc-${i}`;
+  const slice = endpointSliceObject(
+    NAMESPACE,
+    `${service}-abcde`,
+    service,
+    { endpoints: addresses.map((a) => ({ addresses: [a], nodeName: NODE })), ports: [{ name: 'http', port: 8080 }] },
+    { app: service, 'endpointslice.kubernetes.io/managed-by': 'endpointslice-controller.k8s.io' },
+  );
+  const owner = uidOf(1, i);
+  const managedFields = [
+    {
+      manager: 'kube-controller-manager',
+      operation: 'Update',
+      apiVersion: 'discovery.k8s.io/v1',
+      time: APPLIED_AT,
+      fieldsType: 'FieldsV1',
+      fieldsV1: {
+        'f:addressType': {},
+        'f:endpoints': {},
+        'f:metadata': {
+          'f:annotations': { '.': {}, 'f:endpoints.kubernetes.io/last-change-trigger-time': {} },
+          'f:generateName': {},
+          'f:labels': { '.': {}, 'f:app': {}, 'f:endpointslice.kubernetes.io/managed-by': {}, 'f:kubernetes.io/service-name': {} },
+          'f:ownerReferences': { '.': {}, [`k:{"uid":"${owner}"}`]: {} },
+        },
+        'f:ports': {},
+      },
+    },
+  ];
+  const endpoints = (slice['endpoints'] as Record<string, unknown>[]).map((e, j) => ({
+    ...e,
+    targetRef: { kind: 'Pod', namespace: NAMESPACE, name: `${service}-7d9c5b6f4-${j.toString(36).padStart(5, 'x')}`, uid: uidOf(2, i * 64 + j) },
+  }));
+  return {
+    ...slice,
+    metadata: {
+      ...slice.metadata,
+      generateName: `${service}-`,
+      annotations: { 'endpoints.kubernetes.io/last-change-trigger-time': APPLIED_AT },
+      ownerReferences: [{ apiVersion: 'v1', kind: 'Service', name: service, uid: owner, controller: true, blockOwnerDeletion: true }],
+      managedFields,
+    },
+    endpoints,
+  };
 }
 
 export function defaultAddresses(reals: number): string[] {
@@ -61,7 +146,7 @@ export function defaultAddresses(reals: number): string[] {
 export function apiObjects({ services, reals }: Shape): KubeObject[] {
   const objects: KubeObject[] = [nodeObject(NODE, { internalIPs: ['192.168.0.10'] })];
   for (let i = 0; i < services; i++) {
-    objects.push(serviceObject(NAMESPACE, `svc-${i}`, { clusterIP: generatedVip(i), ports: [{ name: 'http', port: 80, targetPort: 8080 }] }));
+    objects.push(serviceOf(i));
     objects.push(sliceOf(i, defaultAddresses(reals)));
   }
   return objects;
@@ -106,13 +191,15 @@ export function proxyArgs(kubeconfig: string, syncPeriod: string): string[] {
 /**
  * The fake API server serialises each list once per selector and caches it: do it before the proxy
  * starts, not while it lists (a real API server does that work on its own machine, not on the
- * node's CPU), for the selectors the proxy sends and in both encodings it may ask for (it accepts
- * gzip, as client-go does).
+ * node's CPU), for the selectors the proxy sends, in protobuf and JSON, compressed or not (it
+ * accepts gzip, as client-go does).
  */
 export async function warmListCache(api: FakeApiServer): Promise<void> {
   const services = new URLSearchParams({ labelSelector: serviceLabelSelector(undefined) });
   const lists = [`/api/v1/services?${services.toString()}`, `/apis/discovery.k8s.io/v1/endpointslices?${services.toString()}`, `/api/v1/nodes?${new URLSearchParams({ fieldSelector: `metadata.name=${NODE}` }).toString()}`];
   for (const path of lists) {
-    for (const encoding of ['gzip', 'identity']) await (await fetch(`${api.url}${path}`, { headers: { 'Accept-Encoding': encoding } })).arrayBuffer();
+    for (const accept of [PROTOBUF_MEDIA_TYPE, 'application/json']) {
+      for (const encoding of ['gzip', 'identity']) await (await fetch(`${api.url}${path}`, { headers: { Accept: accept, 'Accept-Encoding': encoding } })).arrayBuffer();
+    }
   }
 }
