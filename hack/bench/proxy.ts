@@ -201,10 +201,17 @@ function metricSum(exposition: string, name: string): number {
 }
 
 async function until<T>(what: string, p: Proxy, check: () => Promise<T | undefined> | T | undefined, timeoutMs: number, everyMs: number): Promise<T> {
-  const deadline = performance.now() + timeoutMs;
+  const start = performance.now();
+  const deadline = start + timeoutMs;
+  let nextReport = start + 60_000;
   for (;;) {
     const v = await check();
     if (v !== undefined) return v;
+    if (performance.now() > nextReport) {
+      // a long wait says so (stderr): a run that seems stuck shows what it waits for
+      process.stderr.write(`bench: still waiting for ${what} after ${Math.round((performance.now() - start) / 1000)} s\n`);
+      nextReport += 60_000;
+    }
     if (p.child.exitCode !== null) throw new Error(`the proxy exited (${p.child.exitCode}) while waiting for ${what}:\n${p.output()}`);
     if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}; proxy output:\n${p.output().slice(-4000)}`);
     if (everyMs > 0) await sleep(everyMs);
@@ -346,10 +353,12 @@ async function childProxy(shape: Shape): Promise<ProxyResult> {
       const vs = virtualServerOf(i);
       const addresses = defaultAddresses(shape.reals);
       addresses[0] = fresh;
+      // the new object is built before the clock starts: a client's work, not the proxy's
+      const slice = sliceOf(i, addresses);
       // the bench's own garbage collection must not land inside a sample (the child runs with --expose-gc)
       (globalThis as { gc?: () => void }).gc?.();
       const t = performance.now();
-      api.update(sliceOf(i, addresses));
+      api.update(slice);
       await until(`change ${k}`, p, async () => ((await ipvs.listRealServers(vs)).some((r) => r.server.address === fresh) ? true : undefined), 30_000, 1);
       latencies.push(performance.now() - t);
       await sleep(20);
@@ -459,6 +468,9 @@ function median(xs: readonly number[]): number {
   return s.length % 2 ? (s[mid] ?? NaN) : ((s[mid - 1] ?? 0) + (s[mid] ?? 0)) / 2;
 }
 
+/** A contender taking longer than this is stopped (10000x5's slowest, the proxy's measurements, takes ~2.5 min in UML). */
+const CHILD_TIMEOUT_MS = 15 * 60_000;
+
 function freshNetns(name: string): string {
   execFileSync('ip', ['netns', 'add', name]);
   execFileSync('ip', ['-n', name, 'link', 'set', 'lo', 'up']);
@@ -470,11 +482,20 @@ function inNetns<T>(netns: string, what: string, shape: Shape): T {
   // makes that collection finish inside gc(): V8's concurrent sweeper threads would otherwise go on
   // sweeping the bench's large heap (the fake API server's 20,000 objects at 10000x5) during the
   // next sample, on the one CPU the proxy needs
-  const out = execFileSync('ip', ['netns', 'exec', netns, process.execPath, '--expose-gc', '--single-threaded-gc', SELF, '--child', what, `${shape.services}x${shape.reals}`], {
-    encoding: 'utf8',
-    maxBuffer: 64 * 1024 * 1024,
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  let out: string;
+  try {
+    out = execFileSync('ip', ['netns', 'exec', netns, process.execPath, '--expose-gc', '--single-threaded-gc', SELF, '--child', what, `${shape.services}x${shape.reals}`], {
+      encoding: 'utf8',
+      maxBuffer: 64 * 1024 * 1024,
+      stdio: ['ignore', 'pipe', 'inherit'],
+      timeout: CHILD_TIMEOUT_MS,
+      killSignal: 'SIGKILL',
+    });
+  } catch (e) {
+    // a contender that never ends: say which, and what was running in the kernel then
+    const processes = execFileSync('ps', ['-eo', 'pid,ppid,etime,time,rss,args'], { encoding: 'utf8' });
+    throw new Error(`the ${what} contender did not finish (${e instanceof Error ? e.message : String(e)}); processes:\n${processes}`, { cause: e });
+  }
   return JSON.parse(out.trim().split('\n').at(-1) ?? '{}') as T;
 }
 

@@ -140,7 +140,16 @@ const SCHEMAS: Readonly<Record<string, Schema>> = { Service: SERVICE, EndpointSl
 class Writer {
   readonly #chunks: Buffer[] = [];
   #pending: number[] = [];
-  varint(value: number | bigint): void {
+  varint(value: number): void {
+    if (value >= 0 && Number.isSafeInteger(value)) {
+      let v = value;
+      while (v >= 0x80) {
+        this.#pending.push((v % 0x80) | 0x80);
+        v = Math.floor(v / 0x80);
+      }
+      this.#pending.push(v);
+      return;
+    }
     // negative int32/int64 are written as their 64-bit two's complement (10 bytes)
     let v = BigInt.asUintN(64, BigInt(value));
     while (v >= 0x80n) {
@@ -270,12 +279,19 @@ function writeValue(w: Writer, spec: FieldSpec, value: unknown, path: string): v
 
 const ZERO: Readonly<Record<Scalar, string | number | boolean>> = { string: '', int32: 0, int64: 0, bool: false };
 
+const ordered = new WeakMap<Schema, readonly (readonly [string, FieldSpec])[]>();
+/** A schema's fields in number order, as Go's marshallers write them. */
+function fieldsInOrder(schema: Schema): readonly (readonly [string, FieldSpec])[] {
+  let fields = ordered.get(schema);
+  if (fields === undefined) ordered.set(schema, (fields = Object.entries(schema).sort(([, a], [, b]) => a.n - b.n)));
+  return fields;
+}
+
 /** One message from its JSON form: unknown fields and values of the wrong type throw. */
 export function encodeMessage(schema: Schema, json: Record<string, unknown>, path = ''): Buffer {
   for (const key of Object.keys(json)) if (schema[key] === undefined) fail(`${path}.${key}`, 'no protobuf field here');
   const w = new Writer();
-  const fields = Object.entries(schema).sort(([, a], [, b]) => a.n - b.n);
-  for (const [name, spec] of fields) {
+  for (const [name, spec] of fieldsInOrder(schema)) {
     const value = json[name];
     const at = `${path}.${name}`;
     if (spec.repeated === true) {
