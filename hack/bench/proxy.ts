@@ -484,7 +484,9 @@ function inNetns<T>(netns: string, what: string, shape: Shape): T {
   // next sample, on the one CPU the proxy needs
   let out: string;
   try {
-    out = execFileSync('ip', ['netns', 'exec', netns, process.execPath, '--expose-gc', '--single-threaded-gc', SELF, '--child', what, `${shape.services}x${shape.reals}`], {
+    // KIPVS_BENCH_REPORT_DIR: the children write a diagnostic report (JavaScript stack included) there on SIGUSR2
+    const report = process.env.KIPVS_BENCH_REPORT_DIR ? ['--report-on-signal', '--report-signal=SIGUSR2', `--report-directory=${process.env.KIPVS_BENCH_REPORT_DIR}`] : [];
+    out = execFileSync('ip', ['netns', 'exec', netns, process.execPath, '--expose-gc', '--single-threaded-gc', ...report, SELF, '--child', what, `${shape.services}x${shape.reals}`], {
       encoding: 'utf8',
       maxBuffer: 64 * 1024 * 1024,
       stdio: ['ignore', 'pipe', 'inherit'],
