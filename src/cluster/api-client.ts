@@ -8,7 +8,8 @@ import type * as Https from 'node:https';
 import type * as Zlib from 'node:zlib';
 import type { ApiConnection } from './kubeconfig.js';
 import { ListStreamParser, listResourceVersion, type ListStreamOptions } from './list-stream.js';
-import { PROTOBUF_MEDIA_TYPE, ProtobufListReader, statusMessage, type MessageDecoder } from './protobuf/index.js';
+import { PROTOBUF_MEDIA_TYPE } from '../model/kube.js';
+import { ProtobufListReader, statusMessage, type MessageDecoder } from './protobuf/index.js';
 
 /** An HTTP answer other than 200; `statusCode` as client-node's errors carry it. */
 export class ApiStatusError extends Error {
@@ -109,8 +110,8 @@ function isProtobuf(res: Http.IncomingMessage): boolean {
 
 async function statusError(res: Http.IncomingMessage): Promise<ApiStatusError> {
   const body = await readBody(res).catch(() => Buffer.alloc(0));
-  let message = body.toString('utf8', 0, Math.min(body.length, 500));
   if (isProtobuf(res)) return new ApiStatusError(res.statusCode ?? 0, `HTTP ${res.statusCode ?? 0}: ${statusMessage(body) ?? 'an undecodable protobuf Status'}`);
+  let message = body.toString('utf8', 0, Math.min(body.length, 500));
   try {
     const status = JSON.parse(body.toString('utf8')) as { message?: unknown };
     if (typeof status.message === 'string') message = status.message;

@@ -1,5 +1,6 @@
 // The effective configuration the proxy runs with, after flags, the config file and defaults.
 // Durations are milliseconds; bind addresses are parsed; optional things are explicit undefined.
+import { PROTOBUF_MEDIA_TYPE } from '../model/index.js';
 
 /** An IP and port to listen on ("0.0.0.0:10256" → { host: "0.0.0.0", port: 10256 }). */
 export interface HostPort {
@@ -59,8 +60,8 @@ export interface ProxyConfig {
 }
 
 /** The API encodings the proxy reads: Kubernetes protobuf (kube-proxy's default) or JSON. */
-export type ApiContentType = 'application/vnd.kubernetes.protobuf' | 'application/json';
-export const PROTOBUF_CONTENT_TYPE = 'application/vnd.kubernetes.protobuf';
+export type ApiContentType = typeof PROTOBUF_CONTENT_TYPE | typeof JSON_CONTENT_TYPE;
+export const PROTOBUF_CONTENT_TYPE = PROTOBUF_MEDIA_TYPE;
 export const JSON_CONTENT_TYPE = 'application/json';
 
 export const DEFAULT_SYNC_PERIOD_MS = 30_000;

@@ -77,6 +77,9 @@ export const SCHEDULER_FLAGS_ANNOTATION = 'ipvs.kube-ipvs-proxy.io/scheduler-fla
 /** The only annotations the proxy reads; the cluster adapter keeps no others. */
 export const PROXY_ANNOTATIONS: readonly string[] = [SCHEDULER_ANNOTATION, SCHEDULER_FLAGS_ANNOTATION];
 
+/** The media type of Kubernetes protobuf (what the API server answers to clients asking for it). */
+export const PROTOBUF_MEDIA_TYPE = 'application/vnd.kubernetes.protobuf';
+
 /**
  * What the cluster adapter tells the proxy. Keys are "namespace/name". `undefined` means deleted.
  * `synced` comes once both initial lists (Services, EndpointSlices) are in; nothing is programmed

@@ -5,9 +5,6 @@
 import type { MessageDecoder } from './objects.js';
 import { FIXED32, FIXED64, LENGTH_DELIMITED, ProtoReader, ProtobufError, tagOf, VARINT } from './wire.js';
 
-/** The media type of Kubernetes protobuf answers. */
-export const PROTOBUF_MEDIA_TYPE = 'application/vnd.kubernetes.protobuf';
-
 const MAGIC = Buffer.from([0x6b, 0x38, 0x73, 0x00]);
 const EMPTY = Buffer.alloc(0);
 
@@ -33,20 +30,6 @@ function stringField(r: ProtoReader, end: number, tag: number): string {
   return value;
 }
 
-/** A varint that may not have fully arrived: [value, next position], or undefined when cut off. */
-function varintAt(b: Buffer, pos: number, base: number): [number, number] | undefined {
-  let value = 0;
-  let scale = 1;
-  for (let p = pos; p < pos + 10; p++) {
-    const c = b[p];
-    if (c === undefined) return undefined;
-    value += (c & 0x7f) * scale;
-    if (c < 0x80) return [value, p + 1];
-    scale *= 0x80;
-  }
-  throw new ProtobufError('varint longer than 10 bytes', base + pos);
-}
-
 /** Where a field starts: its tag, and where its value starts and ends (undefined until it has all arrived). */
 interface FieldAt {
   readonly tag: number;
@@ -56,26 +39,25 @@ interface FieldAt {
 
 /** The field at `pos` once its header and (unless `openEnded` says so of its tag) its value are all in `b`. */
 function fieldAt(b: Buffer, pos: number, base: number, openEnded: (tag: number) => boolean): FieldAt | undefined {
-  const tag = varintAt(b, pos, base);
+  const r = new ProtoReader(b, pos, base);
+  const tag = r.varintIfWhole();
   if (tag === undefined) return undefined;
-  const [t, afterTag] = tag;
-  switch (t & 7) {
-    case VARINT: {
-      const v = varintAt(b, afterTag, base);
-      return v === undefined ? undefined : { tag: t, valueStart: afterTag, valueEnd: v[1] };
-    }
+  const valueStart = r.pos;
+  switch (tag & 7) {
+    case VARINT:
+      return r.varintIfWhole() === undefined ? undefined : { tag, valueStart, valueEnd: r.pos };
     case FIXED64:
-      return afterTag + 8 <= b.length ? { tag: t, valueStart: afterTag, valueEnd: afterTag + 8 } : undefined;
+      return valueStart + 8 <= b.length ? { tag, valueStart, valueEnd: valueStart + 8 } : undefined;
     case FIXED32:
-      return afterTag + 4 <= b.length ? { tag: t, valueStart: afterTag, valueEnd: afterTag + 4 } : undefined;
+      return valueStart + 4 <= b.length ? { tag, valueStart, valueEnd: valueStart + 4 } : undefined;
     case LENGTH_DELIMITED: {
-      const length = varintAt(b, afterTag, base);
+      const length = r.varintIfWhole();
       if (length === undefined) return undefined;
-      const valueEnd = length[1] + length[0];
-      return openEnded(t) || valueEnd <= b.length ? { tag: t, valueStart: length[1], valueEnd } : undefined;
+      const valueEnd = r.pos + length;
+      return openEnded(tag) || valueEnd <= b.length ? { tag, valueStart: r.pos, valueEnd } : undefined;
     }
     default:
-      throw new ProtobufError(`unsupported wire type ${t & 7}`, base + pos);
+      throw new ProtobufError(`unsupported wire type ${tag & 7}`, base + pos);
   }
 }
 

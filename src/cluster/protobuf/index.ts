@@ -1,5 +1,5 @@
 // cluster/protobuf: reading Kubernetes protobuf list answers (the encoding kube-proxy asks for) into
 // the proxy's slim Service and EndpointSlice shapes; the wire format, the envelope, the messages.
-export { decodeList, decodeObject, ProtobufListReader, statusMessage, PROTOBUF_MEDIA_TYPE } from './envelope.js';
+export { decodeList, decodeObject, ProtobufListReader, statusMessage } from './envelope.js';
 export { decodeEndpointSlice, decodeService, type MessageDecoder } from './objects.js';
 export { ProtobufError, ProtoReader } from './wire.js';

@@ -42,27 +42,37 @@ export class ProtoReader {
 
   /** An unsigned varint up to 2^53 exactly (tags, lengths, counts, int32 ≥ 0, bools). */
   varint(): number {
-    const b = this.bytes;
-    let p = this.pos;
-    const first = b[p++];
-    if (first === undefined) throw this.#error('truncated varint', this.pos);
-    if (first < 0x80) {
-      this.pos = p;
+    // one byte (most tags, small lengths and numbers) without the general loop
+    const first = this.bytes[this.pos];
+    if (first !== undefined && first < 0x80) {
+      this.pos++;
       return first;
     }
-    let value = first & 0x7f;
-    let scale = 0x80;
-    for (let i = 1; i < 10; i++) {
-      const c = b[p++];
-      if (c === undefined) throw this.#error('truncated varint', this.pos);
+    const value = this.varintIfWhole();
+    if (value === undefined) throw this.#error('truncated varint', this.pos);
+    return value;
+  }
+
+  /**
+   * The varint here if its bytes are all in (the reader moves past it), else undefined and the
+   * reader stays (a streamed body waits for more).
+   */
+  varintIfWhole(): number | undefined {
+    const b = this.bytes;
+    const start = this.pos;
+    let value = 0;
+    let scale = 1;
+    for (let p = start; p < start + 10; p++) {
+      const c = b[p];
+      if (c === undefined) return undefined;
       value += (c & 0x7f) * scale;
       if (c < 0x80) {
-        this.pos = p;
+        this.pos = p + 1;
         return value;
       }
       scale *= 0x80;
     }
-    throw this.#error('varint longer than 10 bytes', this.pos);
+    throw this.#error('varint longer than 10 bytes', start);
   }
 
   /** An int32 field: negative values come as 10-byte varints of their 64-bit two's complement. */
