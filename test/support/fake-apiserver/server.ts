@@ -67,7 +67,6 @@ const GZIP_MIN_BYTES = 128 * 1024;
 interface CachedList {
   readonly rv: number;
   readonly items: readonly KubeObject[];
-  readonly kind: string;
   readonly json: EncodedList;
   /** undefined until asked for; null when an item cannot be written in protobuf */
   protobuf?: EncodedList | null;
@@ -745,7 +744,7 @@ export class FakeApiServer {
       const head = JSON.stringify({ kind: `${info.kind}List`, apiVersion: apiVersionOf(info), metadata: { resourceVersion: String(this.#rv) } });
       // splice the items in as text: no second serialisation of 10,000 objects
       const body = Buffer.from(`${head.slice(0, -1)},"items":[${items.map((o) => this.#serialised(o)).join(',')}]}`);
-      cached = { rv: this.#rv, items, kind: info.kind, json: { body } };
+      cached = { rv: this.#rv, items, json: { body } };
       this.#lists.set(cacheKey, cached);
     }
     // protobuf first when the client lists it first (as client-go does), for the kinds with a schema
@@ -770,28 +769,33 @@ export class FakeApiServer {
   #protobufList(cached: CachedList, info: ResourceInfo): EncodedList | undefined {
     if (cached.protobuf === undefined) {
       cached.protobuf = null;
-      if (encodesKind(cached.kind)) {
-        const items: Buffer[] = [];
-        for (const o of cached.items) {
-          let bytes = this.#protobuf.get(o);
-          if (bytes === undefined) {
-            try {
-              // a copy of its own: the encoder's small buffers are slices of Node's shared 8 KiB
-              // pool, and keeping one slice keeps its whole slab (~100 MB at 20,000 objects)
-              bytes = Buffer.from(new Uint8Array(encodeObject(cached.kind, o)).buffer);
-            } catch (e) {
-              if (!(e instanceof NotEncodableError)) throw e;
-              bytes = e;
-            }
-            this.#protobuf.set(o, bytes);
-          }
-          if (bytes instanceof NotEncodableError) return undefined;
-          items.push(bytes);
-        }
-        cached.protobuf = { body: encodeList(apiVersionOf(info), cached.kind, String(cached.rv), items) };
+      if (!encodesKind(info.kind)) return undefined;
+      const items: Buffer[] = [];
+      for (const o of cached.items) {
+        const bytes = this.#protobufOf(info.kind, o);
+        if (bytes instanceof NotEncodableError) return undefined;
+        items.push(bytes);
       }
+      cached.protobuf = { body: encodeList(apiVersionOf(info), info.kind, String(cached.rv), items) };
     }
     return cached.protobuf ?? undefined;
+  }
+
+  /** One stored object's protobuf bytes, encoded once, or why it has none. */
+  #protobufOf(kind: string, object: KubeObject): Buffer | NotEncodableError {
+    let bytes = this.#protobuf.get(object);
+    if (bytes === undefined) {
+      try {
+        // a copy of its own: the encoder's small buffers are slices of Node's shared 8 KiB pool,
+        // and keeping one slice keeps its whole slab (~100 MB at 20,000 objects)
+        bytes = Buffer.from(new Uint8Array(encodeObject(kind, object)).buffer);
+      } catch (e) {
+        if (!(e instanceof NotEncodableError)) throw e;
+        bytes = e;
+      }
+      this.#protobuf.set(object, bytes);
+    }
+    return bytes;
   }
 
   #readBody(req: IncomingMessage, res: ServerResponse, then: (object: KubeObject) => void): void {
