@@ -2,7 +2,8 @@
 // in one kernel, each run in a fresh network namespace with its own fake API server. For one step at
 // a time, where the whole benchmark (hack/bench/proxy.ts) takes minutes and the machine drifts.
 //   bash hack/kernel-run.sh -- bash hack/with-node.sh node dist/hack/bench/cold-ab.js 5 2000x5 "" "--max-semi-space-size=8"
-// A variant is a string of Node flags; one starting with BIN=<path> runs that command instead of
+// A variant is a string of Node flags; a leading NOGZIP makes the fake API server answer lists
+// uncompressed; then one starting with BIN=<path> runs that command instead of
 // dist/kube-ipvs-proxy.mjs; words after " -- " are added to the proxy's own flags. Prints each variant's median and runs (ms from spawn until the kernel
 // holds the last Service's real servers). COLD_ERR=<file> appends the proxy's log (stderr) to that file.
 import { execFileSync, spawn } from 'node:child_process';
@@ -13,7 +14,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { openIpvsKernel } from '../../src/ipvs/index.js';
 import { FakeApiServer } from '../../test/support/fake-apiserver/index.js';
 import { PROXY_BIN } from '../../test/support/proxy-process.js';
-import { apiObjects, parseShape, proxyArgs, quiesce, virtualServerOf, warmListCache, type Shape } from './table.js';
+import { BENCH_NODE_FLAGS, apiObjects, parseShape, proxyArgs, quiesce, virtualServerOf, warmListCache, type Shape } from './table.js';
 
 const SELF = fileURLToPath(import.meta.url);
 
@@ -23,12 +24,14 @@ async function child(shape: Shape, variant: string): Promise<void> {
   let flags = nodePart.split(' ').filter((f) => f !== '');
   const extraArgs = proxyPart.split(' ').filter((f) => f !== '');
   let bin = PROXY_BIN;
+  const noCompression = flags[0] === 'NOGZIP';
+  if (noCompression) flags = flags.slice(1);
   if (flags[0]?.startsWith('BIN=') === true) {
     bin = flags[0].slice(4);
     flags = flags.slice(1);
   }
   execFileSync('ip', ['link', 'set', 'lo', 'up']);
-  const api = await FakeApiServer.start();
+  const api = await FakeApiServer.start({ noCompression });
   api.createMany(apiObjects(shape));
   const kubeconfig = api.writeKubeconfig();
   await warmListCache(api);
@@ -69,7 +72,7 @@ async function main(runs: number, shapeText: string, variants: readonly string[]
       const netns = `cold-ab-${process.pid}-${r}-${i}`;
       execFileSync('ip', ['netns', 'add', netns]);
       try {
-        const out = execFileSync('ip', ['netns', 'exec', netns, process.execPath, '--expose-gc', '--single-threaded-gc', SELF, '--child', shapeText, variants[i] ?? ''], { encoding: 'utf8' });
+        const out = execFileSync('ip', ['netns', 'exec', netns, process.execPath, ...BENCH_NODE_FLAGS, SELF, '--child', shapeText, variants[i] ?? ''], { encoding: 'utf8' });
         const line = out.trim().split('\n').at(-1) ?? '{}';
         results[i]?.push(Math.round((JSON.parse(line) as { ms: number }).ms));
         process.stdout.write(`run ${r} variant ${i}: ${line}\n`);

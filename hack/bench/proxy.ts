@@ -27,7 +27,7 @@ import { openNetlinkLinkKernel } from '../../src/link/index.js';
 import { FakeApiServer } from '../../test/support/fake-apiserver/index.js';
 import { generatedReal, generatedTableLines, generatedVip } from '../../test/support/ipvsadm.js';
 import { PROXY_BIN } from '../../test/support/proxy-process.js';
-import { METRICS, addressOperations, apiObjects, defaultAddresses, ipvsOperations, parseShape, proxyArgs, quiesce, sliceOf, virtualServerOf, warmListCache, type Shape } from './table.js';
+import { BENCH_NODE_FLAGS, METRICS, addressOperations, apiObjects, defaultAddresses, ipvsOperations, parseShape, proxyArgs, quiesce, sliceOf, virtualServerOf, warmListCache, type Shape } from './table.js';
 
 const SELF = fileURLToPath(import.meta.url);
 const LINK = 'kube-ipvs0';
@@ -478,15 +478,13 @@ function freshNetns(name: string): string {
 }
 
 function inNetns<T>(netns: string, what: string, shape: Shape): T {
-  // --expose-gc: the bench collects its own garbage between latency samples, and --single-threaded-gc
-  // makes that collection finish inside gc(): V8's concurrent sweeper threads would otherwise go on
-  // sweeping the bench's large heap (the fake API server's 20,000 objects at 10000x5) during the
-  // next sample, on the one CPU the proxy needs
   let out: string;
   try {
-    // KIPVS_BENCH_REPORT_DIR: the children write a diagnostic report (JavaScript stack included) there on SIGUSR2
-    const report = process.env.KIPVS_BENCH_REPORT_DIR ? ['--report-on-signal', '--report-signal=SIGUSR2', `--report-directory=${process.env.KIPVS_BENCH_REPORT_DIR}`] : [];
-    out = execFileSync('ip', ['netns', 'exec', netns, process.execPath, '--expose-gc', '--single-threaded-gc', ...report, SELF, '--child', what, `${shape.services}x${shape.reals}`], {
+    // KIPVS_BENCH_PROF_DIR: each child writes V8's tick log there as it runs (`node --prof-process`
+    // reads it), which shows where a child spins even when it never returns to JavaScript
+    const profDir = process.env.KIPVS_BENCH_PROF_DIR;
+    const prof = profDir ? ['--prof', '--no-logfile-per-isolate', `--logfile=${profDir}/${netns}.log`] : [];
+    out = execFileSync('ip', ['netns', 'exec', netns, process.execPath, ...BENCH_NODE_FLAGS, ...prof, SELF, '--child', what, `${shape.services}x${shape.reals}`], {
       encoding: 'utf8',
       maxBuffer: 64 * 1024 * 1024,
       stdio: ['ignore', 'pipe', 'inherit'],

@@ -183,6 +183,19 @@ export async function quiesce(maxMs = 20_000): Promise<void> {
   }
 }
 
+/**
+ * Node flags of the bench's own child processes (the fake API server and the pollers).
+ * --expose-gc: they collect their own garbage between samples, and --single-threaded-gc makes that
+ * collection finish inside gc(): V8's concurrent sweeper threads would otherwise go on sweeping the
+ * fake API server's large heap (20,000 objects at 10000x5) during the next sample, on the one CPU the
+ * proxy needs. A young generation of one fixed size: UML 7.2's seccomp mode now and then leaves a
+ * page V8 has just made writable again (the young generation growing back after a shrink) faulting
+ * forever in the host, and the process spins on one store instruction: 10000x5 runs hung in about
+ * half of the proxy contenders (a tick profile, `--prof`, put every tick at one address in
+ * StringAdd's new-space write); with the size fixed, none did.
+ */
+export const BENCH_NODE_FLAGS: readonly string[] = ['--expose-gc', '--single-threaded-gc', '--min-semi-space-size=16', '--max-semi-space-size=16'];
+
 /** The proxy's flags against the fake API server (no rate limit, audits every `syncPeriod`). */
 export function proxyArgs(kubeconfig: string, syncPeriod: string): string[] {
   return ['--kubeconfig', kubeconfig, '--hostname-override', NODE, '--ipvs-min-sync-period', '0s', '--ipvs-sync-period', syncPeriod, '--metrics-bind-address', METRICS, '--healthz-bind-address', '127.0.0.1:10256'];
