@@ -163,7 +163,9 @@ export async function listObjects<T>(
   const res = await get(connection, path, query, signal, headers);
   if (res.statusCode !== 200) throw await statusError(res);
   const gzipped = /^\s*gzip\s*$/i.test(res.headers['content-encoding'] ?? '');
-  const body: NodeJS.ReadableStream = gzipped ? res.pipe((zlib ??= require('node:zlib') as typeof Zlib).createGunzip()) : res;
+  // 64 KiB pieces instead of zlib's 16 KiB: each piece is a round trip to the thread pool, and a
+  // list of megabytes came out as hundreds of them (cold sync at 2000x5 in UML ~45 ms faster)
+  const body: NodeJS.ReadableStream = gzipped ? res.pipe((zlib ??= require('node:zlib') as typeof Zlib).createGunzip({ chunkSize: 64 * 1024 })) : res;
   if (options.protobuf !== undefined && isProtobuf(res)) return readProtobufList(res, body, gzipped, options.protobuf);
   return readJsonList(res, body, gzipped, map, options.parser ?? {});
 }
