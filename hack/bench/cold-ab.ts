@@ -5,7 +5,8 @@
 // A variant is a string of Node flags; a leading NOGZIP makes the fake API server answer lists
 // uncompressed; then one starting with BIN=<path> runs that command instead of
 // dist/kube-ipvs-proxy.mjs; words after " -- " are added to the proxy's own flags. Prints each variant's median and runs (ms from spawn until the kernel
-// holds the last Service's real servers). COLD_ERR=<file> appends the proxy's log (stderr) to that file.
+// holds the last Service's real servers). COLD_ERR=<file> appends the proxy's output (its log on stderr; what Node flags
+// such as --trace-gc print on stdout) to that file.
 import { execFileSync, spawn } from 'node:child_process';
 import { openSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -14,7 +15,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { openIpvsKernel } from '../../src/ipvs/index.js';
 import { FakeApiServer } from '../../test/support/fake-apiserver/index.js';
 import { PROXY_BIN } from '../../test/support/proxy-process.js';
-import { BENCH_NODE_FLAGS, apiObjects, parseShape, proxyArgs, quiesce, virtualServerOf, warmListCache, type Shape } from './table.js';
+import { parseShape, virtualServerOf, type Shape } from './rules.js';
+import { BENCH_NODE_FLAGS, apiObjects, proxyArgs, quiesce, warmListCache } from './table.js';
 
 const SELF = fileURLToPath(import.meta.url);
 
@@ -40,7 +42,7 @@ async function child(shape: Shape, variant: string): Promise<void> {
   // the objects and list bodies just built are garbage or old: collect them now, not while the proxy starts
   (globalThis as { gc?: () => void }).gc?.();
   const t0 = performance.now();
-  const proxy = spawn(process.execPath, [...flags, bin, ...proxyArgs(kubeconfig, '1h'), ...extraArgs], { stdio: process.env['COLD_ERR'] ? ['ignore', 'ignore', openSync(process.env['COLD_ERR'], 'a')] : 'ignore' });
+  const proxy = spawn(process.execPath, [...flags, bin, ...proxyArgs(kubeconfig, '1h'), ...extraArgs], { stdio: process.env['COLD_ERR'] ? ['ignore', openSync(process.env['COLD_ERR'], 'a'), openSync(process.env['COLD_ERR'], 'a')] : 'ignore' });
   const exited = new Promise((resolve) => proxy.on('exit', resolve));
   while ((await ipvs.listRealServers(last).catch(() => [])).length !== shape.reals) {
     if (proxy.exitCode !== null) throw new Error(`the proxy exited with ${proxy.exitCode}`);

@@ -11,8 +11,8 @@ import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { openIpvsKernel } from '../../src/ipvs/index.js';
 import type { IpvsOperation } from '../../src/kernel/ports.js';
-import type { RealServer, VirtualServer } from '../../src/model/index.js';
-import { generatedReal, generatedTableLines, generatedVip } from '../../test/support/ipvsadm.js';
+import { generatedTableLines } from '../../test/support/generated-table.js';
+import { ipvsOperations } from './rules.js';
 
 interface Args {
   readonly services: number;
@@ -26,25 +26,6 @@ function parseArgs(argv: readonly string[]): Args {
   if (!m) throw new Error(`expected NxM (e.g. 2000x5), got "${shape}"`);
   const runs = Number(argv[1] ?? 3);
   return { services: Number(m[1]), reals: Number(m[2]), runs: Number.isInteger(runs) && runs > 0 ? runs : 3 };
-}
-
-function operations(services: number, reals: number): IpvsOperation[] {
-  const ops: IpvsOperation[] = [];
-  const realServers: RealServer[] = Array.from({ length: reals }, (_, j) => ({
-    family: 4,
-    address: generatedReal(j),
-    port: 8080,
-    forward: 'masq',
-    weight: 1,
-    upperThreshold: 0,
-    lowerThreshold: 0,
-  }));
-  for (let i = 0; i < services; i++) {
-    const virtualServer: VirtualServer = { family: 4, protocol: 'TCP', address: generatedVip(i), port: 80, fwmark: 0, scheduler: 'rr', flags: 0, timeout: 0, netmask: 0xffffffff };
-    ops.push({ kind: 'addVirtualServer', virtualServer });
-    for (const realServer of realServers) ops.push({ kind: 'addRealServer', virtualServer, realServer });
-  }
-  return ops;
 }
 
 /** Runs a command inside network namespace `netns`. */
@@ -100,12 +81,12 @@ async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   if (argv[0] === '--child') {
     const { services, reals } = parseArgs(argv.slice(1));
-    await child(operations(services, reals));
+    await child(ipvsOperations({ services, reals }));
     return;
   }
   const { services, reals, runs } = parseArgs(argv);
   const shape = `${services}x${reals}`;
-  const ops = operations(services, reals);
+  const ops = ipvsOperations({ services, reals });
   const rules = generatedTableLines(services, reals).join('\n') + '\n';
   const expected = services * (reals + 1);
   const ours: number[] = [];

@@ -6,7 +6,7 @@
 // afterwards and its teardown waited out (quiesce). First the three cold timings, side by side, the
 // proxy's between the two it is compared with (floor, cold, peer; then peer, cold, floor):
 //   peer   `ip -batch` (kube-ipvs0 and its N addresses), then `ipvsadm -R` (the same rules)
-//   floor  a Node process applying the same addresses and rules with our netlink layer directly
+//   floor  a Node process (floor.ts) applying the same addresses and rules with our netlink layer directly
 //   cold   kube-ipvs-proxy (the built CLI) from a cold start against the fake API server holding
 //          the objects, until the kernel holds every rule and address
 // then the rest of the proxy's measurements, in one more namespace:
@@ -25,11 +25,14 @@ import { openIpvsKernel } from '../../src/ipvs/index.js';
 import type { IpvsKernel } from '../../src/kernel/ports.js';
 import { openNetlinkLinkKernel } from '../../src/link/index.js';
 import { FakeApiServer } from '../../test/support/fake-apiserver/index.js';
-import { generatedReal, generatedTableLines, generatedVip } from '../../test/support/ipvsadm.js';
+import { generatedReal, generatedTableLines, generatedVip } from '../../test/support/generated-table.js';
 import { PROXY_BIN } from '../../test/support/proxy-process.js';
-import { BENCH_NODE_FLAGS, METRICS, addressOperations, apiObjects, defaultAddresses, ipvsOperations, parseShape, proxyArgs, quiesce, sliceOf, virtualServerOf, warmListCache, type Shape } from './table.js';
+import { parseShape, virtualServerOf, type Shape } from './rules.js';
+import { BENCH_NODE_FLAGS, METRICS, apiObjects, defaultAddresses, proxyArgs, quiesce, sliceOf, warmListCache } from './table.js';
 
 const SELF = fileURLToPath(import.meta.url);
+// the floor's own entry: it loads our netlink layer and nothing of the bench (its start is timed)
+const FLOOR = fileURLToPath(new URL('./floor.js', import.meta.url));
 const LINK = 'kube-ipvs0';
 const LATENCY_CHANGES = 50;
 const EVENTS = 10_000;
@@ -94,21 +97,6 @@ async function childPeer(shape: Shape): Promise<PeerResult> {
   return { ms: t2 - t0, ipBatchMs: t1 - t0, ipvsadmMs: t2 - t1 };
 }
 
-/** The floor's inner process: open, link, addresses, rules, close; prints {"innerMs": …}. */
-async function floorApply(shape: Shape): Promise<void> {
-  const t0 = performance.now();
-  const ipvs = await openIpvsKernel();
-  const link = openNetlinkLinkKernel();
-  const { index } = await link.ensureDummyLink(LINK);
-  const a = await link.applyAddresses(index, addressOperations(shape));
-  const r = await ipvs.apply(ipvsOperations(shape));
-  ipvs.close();
-  link.close();
-  if (a.failures.length + r.failures.length > 0) throw new Error(`floor: ${a.failures.length + r.failures.length} operations failed`);
-  const usage = process.resourceUsage();
-  console.log(JSON.stringify({ innerMs: performance.now() - t0, minflt: usage.minorPageFault, maxRssMiB: Math.round(usage.maxRSS / 1024) }));
-}
-
 interface FloorResult {
   readonly ms: number;
   readonly innerMs: number;
@@ -116,7 +104,7 @@ interface FloorResult {
 
 async function childFloor(shape: Shape): Promise<FloorResult> {
   const t0 = performance.now();
-  const r = spawnSync(process.execPath, [SELF, '--floor-apply', `${shape.services}x${shape.reals}`], { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 });
+  const r = spawnSync(process.execPath, [FLOOR, `${shape.services}x${shape.reals}`], { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 });
   const ms = performance.now() - t0;
   if (r.status !== 0) throw new Error(`floor process failed: ${r.stderr}`);
   await expectComplete(shape, 'floor');
@@ -505,7 +493,6 @@ const f2 = (x: number): string => (Number.isFinite(x) ? x.toFixed(2) : '-');
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
-  if (argv[0] === '--floor-apply') return floorApply(parseShape(argv[1]));
   if (argv[0] === '--child') {
     const shape = parseShape(argv[2]);
     const run = { peer: childPeer, floor: childFloor, cold: childCold, proxy: childProxy }[argv[1] as 'peer' | 'floor' | 'cold' | 'proxy'];

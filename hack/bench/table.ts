@@ -1,51 +1,17 @@
-// The generated table every benchmark here uses: N Services `svc-i` with ClusterIP 10.96.x.y:80, each
-// with M ready endpoints on port 8080 — as IPVS rules, address operations and API objects — and how
-// the proxy is started against the fake API server holding them.
+// The generated table as the API server holds it (hack/bench/rules.ts has it as kernel rules): N
+// Services `svc-i` with ClusterIP 10.96.x.y:80, each with M ready endpoints on port 8080, as API
+// objects, and how the proxy is started against the fake API server holding them.
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { serviceLabelSelector } from '../../src/cluster/index.js';
-import type { AddressOperation, IpvsOperation } from '../../src/kernel/ports.js';
-import type { RealServer, VirtualServer } from '../../src/model/index.js';
 import { endpointSliceObject, nodeObject, PROTOBUF_MEDIA_TYPE, serviceObject, type FakeApiServer, type KubeObject } from '../../test/support/fake-apiserver/index.js';
-import { generatedReal, generatedVip } from '../../test/support/ipvsadm.js';
+import { generatedReal, generatedVip } from '../../test/support/generated-table.js';
+import type { Shape } from './rules.js';
 
 export const NODE = 'bench-node';
 export const NAMESPACE = 'bench';
 export const METRICS = '127.0.0.1:10249';
-
-export interface Shape {
-  readonly services: number;
-  readonly reals: number;
-}
-
-export function parseShape(text: string | undefined): Shape {
-  const m = /^(\d+)x(\d+)$/.exec(text ?? '2000x5');
-  if (!m) throw new Error(`expected NxM (e.g. 2000x5), got "${text}"`);
-  return { services: Number(m[1]), reals: Number(m[2]) };
-}
-
-export function virtualServerOf(i: number): VirtualServer {
-  return { family: 4, protocol: 'TCP', address: generatedVip(i), port: 80, fwmark: 0, scheduler: 'rr', flags: 0, timeout: 0, netmask: 0xffffffff };
-}
-
-export function realServerOf(address: string): RealServer {
-  return { family: 4, address, port: 8080, forward: 'masq', weight: 1, upperThreshold: 0, lowerThreshold: 0 };
-}
-
-export function ipvsOperations({ services, reals }: Shape): IpvsOperation[] {
-  const ops: IpvsOperation[] = [];
-  for (let i = 0; i < services; i++) {
-    const virtualServer = virtualServerOf(i);
-    ops.push({ kind: 'addVirtualServer', virtualServer });
-    for (let j = 0; j < reals; j++) ops.push({ kind: 'addRealServer', virtualServer, realServer: realServerOf(generatedReal(j)) });
-  }
-  return ops;
-}
-
-export function addressOperations({ services }: Shape): AddressOperation[] {
-  return Array.from({ length: services }, (_, i) => ({ kind: 'addAddress', address: { family: 4, address: generatedVip(i), prefixLength: 32 } }) as const);
-}
 
 // The objects as a real cluster holds them, not only the fields the proxy reads: a Service applied
 // with kubectl (its last-applied annotation, managedFields, selector, defaulted spec and status) and

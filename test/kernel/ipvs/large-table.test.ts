@@ -7,7 +7,8 @@ import type { NetlinkIpvsKernel } from '../../../src/ipvs/index.js';
 import type { IpvsOperation } from '../../../src/kernel/ports.js';
 import { realServerKey, virtualServerKey } from '../../../src/model/index.js';
 import { rs, vs } from '../../contract/ipvs-kernel.contract.js';
-import { generatedReal, generatedTableLines, generatedVip, ipvsadmSaveLarge } from '../../support/ipvsadm.js';
+import { generatedReal, generatedTableLines, generatedVip } from '../../support/generated-table.js';
+import { ipvsadmSaveLarge } from '../../support/ipvsadm.js';
 import { ipvsadmSave, run } from '../../support/run.js';
 
 const SERVICES = 10_000;

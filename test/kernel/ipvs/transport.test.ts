@@ -5,7 +5,7 @@ import { openIpvsKernel } from '../../../src/ipvs/index.js';
 import type { IpvsOperation } from '../../../src/kernel/ports.js';
 import { openNetlinkTransport, NetlinkProtocol } from '../../../src/netlink/index.js';
 import { rs, vs } from '../../contract/ipvs-kernel.contract.js';
-import { generatedVip } from '../../support/ipvsadm.js';
+import { generatedVip } from '../../support/generated-table.js';
 import { ipvsadmSave, run } from '../../support/run.js';
 
 describe('netlink transport in the real kernel', function () {
