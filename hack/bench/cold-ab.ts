@@ -2,11 +2,11 @@
 // in one kernel, each run in a fresh network namespace with its own fake API server. For one step at
 // a time, where the whole benchmark (hack/bench/proxy.ts) takes minutes and the machine drifts.
 //   bash hack/kernel-run.sh -- bash hack/with-node.sh node dist/hack/bench/cold-ab.js 5 2000x5 "" "--max-semi-space-size=8"
-// A variant is a string of Node flags; a leading NOGZIP makes the fake API server answer lists
-// uncompressed; then one starting with BIN=<path> runs that command instead of
-// dist/kube-ipvs-proxy.mjs; words after " -- " are added to the proxy's own flags. Prints each variant's median and runs (ms from spawn until the kernel
-// holds the last Service's real servers). COLD_ERR=<file> appends the proxy's output (its log on stderr; what Node flags
-// such as --trace-gc print on stdout) to that file.
+// A variant is a string of Node flags, optionally led by NOGZIP (the fake API server answers lists
+// uncompressed) and then BIN=<path> (that command instead of dist/kube-ipvs-proxy.mjs); words after
+// " -- " are added to the proxy's own flags. Prints each variant's median and runs (ms from spawn
+// until the kernel holds the last Service's real servers). COLD_ERR=<file> appends the proxy's
+// output to that file (its log on stderr; what Node flags such as --trace-gc print on stdout).
 import { execFileSync, spawn } from 'node:child_process';
 import { openSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';

@@ -20,7 +20,7 @@ export function virtualServerOf(i: number): VirtualServer {
   return { family: 4, protocol: 'TCP', address: generatedVip(i), port: 80, fwmark: 0, scheduler: 'rr', flags: 0, timeout: 0, netmask: 0xffffffff };
 }
 
-export function realServerOf(address: string): RealServer {
+function realServerOf(address: string): RealServer {
   return { family: 4, address, port: 8080, forward: 'masq', weight: 1, upperThreshold: 0, lowerThreshold: 0 };
 }
 
