@@ -7,6 +7,8 @@ import { FIXED32, FIXED64, LENGTH_DELIMITED, ProtoReader, ProtobufError, tagOf, 
 
 const MAGIC = Buffer.from([0x6b, 0x38, 0x73, 0x00]);
 const EMPTY = Buffer.alloc(0);
+/** bytes of a new chunk first joined with a field the previous chunk cut */
+const JOIN_STEP = 4096;
 
 /** runtime.Unknown: typeMeta 1, raw 2, contentEncoding 3; TypeMeta: apiVersion 1, kind 2. */
 const UNKNOWN_TYPE_META = tagOf(1, LENGTH_DELIMITED);
@@ -70,7 +72,7 @@ export class ProtobufListReader<T> {
   readonly #kind: string;
   readonly #decode: MessageDecoder<T>;
   readonly #onItem: (item: T) => void;
-  /** bytes received and not yet read (at most one field's worth, plus the latest chunk) */
+  /** bytes received and not yet read: the start of a field that a chunk cut */
   #pending: Buffer = EMPTY;
   /** where #pending starts in the body */
   #base = 0;
@@ -89,7 +91,28 @@ export class ProtobufListReader<T> {
   }
 
   write(chunk: Buffer): void {
-    const b = this.#pending.length === 0 ? chunk : Buffer.concat([this.#pending, chunk]);
+    // A field cut by the previous chunk is joined with only as much of this one as it needs (a
+    // few KiB at a time, at least its own size so far), not with the whole chunk; the rest of the
+    // chunk is read where it is. Copying every 64 KiB chunk whole was ~15-25 ms of a 2000x5 cold
+    // start in UML, most of it fresh memory.
+    let offset = 0;
+    for (let take = Math.max(JOIN_STEP, this.#pending.length); this.#pending.length > 0 && offset < chunk.length; take *= 2) {
+      const cut = this.#pending.length;
+      const end = Math.min(chunk.length, offset + take);
+      const joined = Buffer.concat([this.#pending, chunk.subarray(offset, end)]);
+      this.#read(joined);
+      const consumed = joined.length - this.#pending.length;
+      if (consumed > cut) {
+        // past the cut field: the joined bytes left unread are this chunk's, read in place below
+        offset += consumed - cut;
+        this.#pending = EMPTY;
+      } else offset = end;
+    }
+    if (offset < chunk.length) this.#read(offset === 0 ? chunk : chunk.subarray(offset));
+  }
+
+  /** Reads the fields that are whole in `b` (which starts at #base); keeps the rest as #pending. */
+  #read(b: Buffer): void {
     let pos = 0;
     if (!this.#magicSeen) {
       if (b.length < MAGIC.length) {

@@ -204,6 +204,28 @@ describe('protobuf lists', () => {
     );
   });
 
+  it('read the same items when chunks run kilobytes past a field the previous chunk cut', () => {
+    // the reader joins a cut field with the next chunk a few KiB at a time and reads the rest of
+    // that chunk in place: long lists, few cuts, so most chunks hold more than the join takes
+    fc.assert(
+      fc.property(fc.array(endpointSlice, { minLength: 30, maxLength: 80 }), fc.array(fc.nat(), { minLength: 1, maxLength: 5 }), (slices, rawCuts) => {
+        const body = encodeList('discovery.k8s.io/v1', 'EndpointSlice', '7', slices.map((s) => encodeObject('EndpointSlice', s)));
+        const whole: unknown[] = [];
+        decodeList(body, 'EndpointSliceList', decodeEndpointSlice, (s) => whole.push(s));
+        const items: unknown[] = [];
+        const reader = new ProtobufListReader('EndpointSliceList', decodeEndpointSlice, (s) => items.push(s));
+        let at = 0;
+        for (const cut of [...new Set(rawCuts.map((c) => c % (body.length + 1)))].sort((a, b) => a - b)) {
+          reader.write(body.subarray(at, cut));
+          at = cut;
+        }
+        reader.write(body.subarray(at));
+        expect({ items, resourceVersion: reader.end() }).to.deep.equal({ items: whole, resourceVersion: '7' });
+      }),
+      { numRuns: 60 },
+    );
+  });
+
   it('refuse a body of another kind, without the k8s prefix, or cut short', () => {
     const body = encodeList('v1', 'Service', '5', [encodeObject('Service', { metadata: { name: 'a', creationTimestamp: '2026-01-01T00:00:00Z' }, spec: {}, status: {} })]);
     expect(() => decodeList(body, 'EndpointSliceList', decodeEndpointSlice, () => {})).to.throw(ProtobufError, /expected a EndpointSliceList, got a ServiceList/);
