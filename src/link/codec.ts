@@ -171,6 +171,15 @@ export interface DecodedAddress extends AddressSpec {
   readonly scope: number;
 }
 
+/**
+ * The link an RTM_NEWADDR payload belongs to, read before anything else: a dump returns every
+ * address in the namespace, and those of other links need not be decoded (nor their IPv6 text made).
+ */
+export function addressLinkIndex(payload: Buffer): number {
+  if (payload.length < IFADDRMSG_LEN) throw new RtnetlinkDecodeError(`ifaddrmsg too short (${payload.length} bytes)`);
+  return payload.readUInt32LE(4);
+}
+
 /** Decodes an RTM_NEWADDR payload; undefined for families other than IPv4/IPv6. */
 export function decodeAddress(payload: Buffer): DecodedAddress | undefined {
   if (payload.length < IFADDRMSG_LEN) throw new RtnetlinkDecodeError(`ifaddrmsg too short (${payload.length} bytes)`);

@@ -8,6 +8,7 @@ import type { NetlinkMessage, NetlinkReply, NetlinkTransport } from '../netlink/
 import {
   RtmType,
   RtnetlinkDecodeError,
+  addressLinkIndex,
   decodeAddress,
   decodeLink,
   encodeAddressDump,
@@ -128,6 +129,7 @@ export class NetlinkLinkKernel implements LinkKernel {
     const out: InterfaceAddress[] = [];
     for (const part of parts) {
       if (part.type !== RtmType.newAddr) continue;
+      if (decoded('link.listAddresses', String(linkIndex), () => addressLinkIndex(part.payload)) !== linkIndex) continue;
       const a = decoded('link.listAddresses', String(linkIndex), () => decodeAddress(part.payload));
       if (a?.linkIndex !== linkIndex) continue;
       out.push({ family: a.family, address: a.address, prefixLength: a.prefixLength });

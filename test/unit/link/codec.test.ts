@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import {
   RtnetlinkDecodeError,
   addressBytes,
+  addressLinkIndex,
   decodeAddress,
   decodeLink,
   encodeAddressDump,
@@ -110,6 +111,12 @@ describe('rtnetlink codec', () => {
       expect(decodeAddress(reply)).to.deep.equal({ family: 6, address: 'fd00::1', prefixLength: 128, linkIndex: 9, flags: 0x82, scope: 0 });
       const noFlags = hex('0a 40 c0 fd 09000000  1400 0100 fe800000 00000000 00000000 00000001');
       expect(decodeAddress(noFlags)).to.include({ address: 'fe80::1', prefixLength: 64, flags: 0xc0, scope: 253 });
+    });
+
+    it('reads the link of an address reply before decoding it, and refuses one too short for it', () => {
+      expect(addressLinkIndex(hex('0a 80 00 00 09000000  1400 0100 fd000000 00000000 00000000 00000001'))).to.equal(9);
+      expect(addressLinkIndex(hex('11 00 00 00 2a000000'))).to.equal(42);
+      expect(() => addressLinkIndex(hex('02 20 00 00'))).to.throw(RtnetlinkDecodeError);
     });
 
     it('skips other families and rejects malformed address replies', () => {
