@@ -37,4 +37,3 @@ export function ipvsOperations({ services, reals }: Shape): IpvsOperation[] {
 export function addressOperations({ services }: Shape): AddressOperation[] {
   return Array.from({ length: services }, (_, i) => ({ kind: 'addAddress', address: { family: 4, address: generatedVip(i), prefixLength: 32 } }) as const);
 }
-
