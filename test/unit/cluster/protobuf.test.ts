@@ -152,6 +152,27 @@ const endpointSlice = fc
 /** JSON as it travels: what slim.ts reads (a Date where JSON has a time string is slim's job). */
 const viaJson = (o: unknown): unknown => JSON.parse(JSON.stringify(o)) as unknown;
 
+/** An EndpointSlice list's body, and its items read whole. */
+function sliceList(slices: readonly Record<string, unknown>[], rv: string): { body: Buffer; whole: unknown[] } {
+  const body = encodeList('discovery.k8s.io/v1', 'EndpointSlice', rv, slices.map((s) => encodeObject('EndpointSlice', s)));
+  const whole: unknown[] = [];
+  decodeList(body, 'EndpointSliceList', decodeEndpointSlice, (s) => whole.push(s));
+  return { body, whole };
+}
+
+/** What a list reader reads of `bytes` written to it in pieces cut at `rawCuts` (modulo its length). */
+function readInPieces(bytes: Buffer, rawCuts: readonly number[]): { items: unknown[]; resourceVersion: string } {
+  const items: unknown[] = [];
+  const reader = new ProtobufListReader('EndpointSliceList', decodeEndpointSlice, (s) => items.push(s));
+  let at = 0;
+  for (const cut of [...new Set(rawCuts.map((c) => c % (bytes.length + 1)))].sort((a, b) => a - b)) {
+    reader.write(bytes.subarray(at, cut));
+    at = cut;
+  }
+  reader.write(bytes.subarray(at));
+  return { items, resourceVersion: reader.end() };
+}
+
 describe('protobuf lists', () => {
   it('decode any Service as slim.ts reads its JSON', () => {
     fc.assert(
@@ -180,25 +201,12 @@ describe('protobuf lists', () => {
   it('read the same items from any split of the body into chunks, and refuse one cut short anywhere', () => {
     fc.assert(
       fc.property(fc.array(endpointSlice, { maxLength: 4 }), fc.array(fc.nat(), { maxLength: 12 }), fc.nat(), (slices, rawCuts, rawEnd) => {
-        const body = encodeList('discovery.k8s.io/v1', 'EndpointSlice', '42', slices.map((s) => encodeObject('EndpointSlice', s)));
-        const whole: unknown[] = [];
-        decodeList(body, 'EndpointSliceList', decodeEndpointSlice, (s) => whole.push(s));
-        const read = (bytes: Buffer): { items: unknown[]; resourceVersion: string } => {
-          const items: unknown[] = [];
-          const reader = new ProtobufListReader('EndpointSliceList', decodeEndpointSlice, (s) => items.push(s));
-          let at = 0;
-          for (const cut of [...new Set(rawCuts.map((c) => c % (bytes.length + 1)))].sort((a, b) => a - b)) {
-            reader.write(bytes.subarray(at, cut));
-            at = cut;
-          }
-          reader.write(bytes.subarray(at));
-          return { items, resourceVersion: reader.end() };
-        };
-        expect(read(body)).to.deep.equal({ items: whole, resourceVersion: '42' });
+        const { body, whole } = sliceList(slices, '42');
+        expect(readInPieces(body, rawCuts)).to.deep.equal({ items: whole, resourceVersion: '42' });
         // the envelope's last 4 bytes are two empty optional fields (contentEncoding, contentType):
         // without them the body is still whole, so cuts are made before them
         const short = rawEnd % (body.length - 4);
-        expect(() => read(body.subarray(0, short)), `cut at ${short} of ${body.length}`).to.throw(ProtobufError);
+        expect(() => readInPieces(body.subarray(0, short), rawCuts), `cut at ${short} of ${body.length}`).to.throw(ProtobufError);
       }),
       { numRuns: 300 },
     );
@@ -209,18 +217,8 @@ describe('protobuf lists', () => {
     // that chunk in place: long lists, few cuts, so most chunks hold more than the join takes
     fc.assert(
       fc.property(fc.array(endpointSlice, { minLength: 30, maxLength: 80 }), fc.array(fc.nat(), { minLength: 1, maxLength: 5 }), (slices, rawCuts) => {
-        const body = encodeList('discovery.k8s.io/v1', 'EndpointSlice', '7', slices.map((s) => encodeObject('EndpointSlice', s)));
-        const whole: unknown[] = [];
-        decodeList(body, 'EndpointSliceList', decodeEndpointSlice, (s) => whole.push(s));
-        const items: unknown[] = [];
-        const reader = new ProtobufListReader('EndpointSliceList', decodeEndpointSlice, (s) => items.push(s));
-        let at = 0;
-        for (const cut of [...new Set(rawCuts.map((c) => c % (body.length + 1)))].sort((a, b) => a - b)) {
-          reader.write(body.subarray(at, cut));
-          at = cut;
-        }
-        reader.write(body.subarray(at));
-        expect({ items, resourceVersion: reader.end() }).to.deep.equal({ items: whole, resourceVersion: '7' });
+        const { body, whole } = sliceList(slices, '7');
+        expect(readInPieces(body, rawCuts)).to.deep.equal({ items: whole, resourceVersion: '7' });
       }),
       { numRuns: 60 },
     );
