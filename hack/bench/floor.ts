@@ -6,13 +6,13 @@
 import { performance } from 'node:perf_hooks';
 import { openIpvsKernel } from '../../src/ipvs/index.js';
 import { openNetlinkLinkKernel } from '../../src/link/index.js';
-import { addressOperations, ipvsOperations, parseShape } from './rules.js';
+import { LINK, addressOperations, ipvsOperations, parseShape } from './rules.js';
 
 const shape = parseShape(process.argv[2]);
 const t0 = performance.now();
 const ipvs = await openIpvsKernel();
 const link = openNetlinkLinkKernel();
-const { index } = await link.ensureDummyLink('kube-ipvs0');
+const { index } = await link.ensureDummyLink(LINK);
 const a = await link.applyAddresses(index, addressOperations(shape));
 const r = await ipvs.apply(ipvsOperations(shape));
 ipvs.close();

@@ -27,13 +27,12 @@ import { openNetlinkLinkKernel } from '../../src/link/index.js';
 import { FakeApiServer } from '../../test/support/fake-apiserver/index.js';
 import { generatedReal, generatedTableLines, generatedVip } from '../../test/support/generated-table.js';
 import { PROXY_BIN } from '../../test/support/proxy-process.js';
-import { parseShape, virtualServerOf, type Shape } from './rules.js';
+import { LINK, parseShape, virtualServerOf, type Shape } from './rules.js';
 import { BENCH_NODE_FLAGS, METRICS, apiObjects, defaultAddresses, proxyArgs, quiesce, sliceOf, warmListCache } from './table.js';
 
 const SELF = fileURLToPath(import.meta.url);
 // the floor's own entry: it loads our netlink layer and nothing of the bench (its start is timed)
 const FLOOR = fileURLToPath(new URL('./floor.js', import.meta.url));
-const LINK = 'kube-ipvs0';
 const LATENCY_CHANGES = 50;
 const EVENTS = 10_000;
 /** wait after the last event before reading RSS */

@@ -5,6 +5,9 @@ import type { AddressOperation, IpvsOperation } from '../../src/kernel/ports.js'
 import type { RealServer, VirtualServer } from '../../src/model/index.js';
 import { generatedReal, generatedVip } from '../../test/support/generated-table.js';
 
+/** The dummy link the table's addresses go on (the proxy's default). */
+export const LINK = 'kube-ipvs0';
+
 export interface Shape {
   readonly services: number;
   readonly reals: number;
