@@ -4,6 +4,7 @@
 import { isJsonObject } from './list-stream.js';
 import type { EndpointLike, EndpointPortLike, EndpointSliceLike, NodeLike, ObjectMetaLike, ServiceLike, ServicePortLike } from '../model/kube.js';
 import { PROXY_ANNOTATIONS } from '../model/kube.js';
+import { NO_PROXY_ANNOTATIONS, endpointConditions } from './shared-values.js';
 
 type Json = Record<string, unknown>;
 
@@ -42,12 +43,12 @@ function stringMap(v: unknown): Record<string, string> | undefined {
 function proxyAnnotations(v: unknown): Record<string, string> | undefined {
   const o = obj(v);
   if (!o) return undefined;
-  const out: Record<string, string> = {};
+  let out: Record<string, string> | undefined;
   for (const k of PROXY_ANNOTATIONS) {
     const x = o[k];
-    if (typeof x === 'string') out[k] = x;
+    if (typeof x === 'string') (out ??= {})[k] = x;
   }
-  return out;
+  return out ?? NO_PROXY_ANNOTATIONS;
 }
 function date(v: unknown): Date | undefined {
   if (v instanceof Date) return v;
@@ -116,7 +117,7 @@ function endpoint(v: unknown): EndpointLike {
   const c = obj(e.conditions);
   return ({
     addresses: strings(e.addresses) ?? [],
-    conditions: c ? ({ ready: bool(c.ready), serving: bool(c.serving), terminating: bool(c.terminating) }) : undefined,
+    conditions: c ? endpointConditions(bool(c.ready), bool(c.serving), bool(c.terminating)) : undefined,
     nodeName: str(e.nodeName),
     zone: str(e.zone),
   });

@@ -4,6 +4,7 @@
 // Field numbers: k8s.io/api core/v1 and discovery/v1, k8s.io/apimachinery meta/v1 generated.proto.
 import type { EndpointLike, EndpointPortLike, EndpointSliceLike, ObjectMetaLike, ServiceLike, ServicePortLike } from '../../model/kube.js';
 import { PROXY_ANNOTATIONS } from '../../model/kube.js';
+import { NO_PROXY_ANNOTATIONS, endpointConditions, type EndpointConditions } from '../shared-values.js';
 import { LENGTH_DELIMITED, VARINT, tagOf, type ProtoReader } from './wire.js';
 
 /** Decodes one message's fields from the reader's position up to `end`. */
@@ -22,30 +23,22 @@ function present(s: string): string | undefined {
 const ENTRY_KEY = text(1);
 const ENTRY_VALUE = text(2);
 
-function mapEntry(r: ProtoReader, end: number, into: Record<string, string>, wanted?: ReadonlySet<string>): void {
+/** Adds the entry to `into` (made when first needed) unless its key is not `wanted`; returns `into`. */
+function mapEntry(r: ProtoReader, end: number, into: Record<string, string> | undefined, wanted?: ReadonlySet<string>): Record<string, string> | undefined {
   let key = '';
   let value = '';
   while (r.pos < end) {
     const tag = r.varint();
-    if (tag === ENTRY_KEY) key = r.string(end);
+    if (tag === ENTRY_KEY) key = r.sharedString(end);
     // a value not wanted is never decoded (kubectl's last-applied annotation can be large)
-    else if (tag === ENTRY_VALUE && (wanted === undefined || wanted.has(key))) value = r.string(end);
+    else if (tag === ENTRY_VALUE && (wanted === undefined || wanted.has(key))) value = r.sharedString(end);
     else r.skip(tag & 7, end);
   }
   r.expectEnd(end);
-  if (wanted === undefined || wanted.has(key)) into[key] = value;
-}
-
-// Values that recur across objects (namespaces, node names, protocols, port names, policies) are
-// kept once, as JSON.parse does for short strings; without it the decoded objects of 10,000
-// Services held ~2 MB more than the JSON ones. Bounded: at worst later values are not shared.
-const SHARED_MAX = 4096;
-const sharedValues = new Map<string, string>();
-function shared(value: string): string {
-  const known = sharedValues.get(value);
-  if (known !== undefined) return known;
-  if (sharedValues.size < SHARED_MAX) sharedValues.set(value, value);
-  return value;
+  if (wanted !== undefined && !wanted.has(key)) return into;
+  const record = into ?? {};
+  record[key] = value;
+  return record;
 }
 
 // Repeated fields are collected with `append` and handed out through `exact`: an array grown by
@@ -92,6 +85,7 @@ function objectMeta(r: ProtoReader, end: number): ObjectMetaLike {
   let resourceVersion = '';
   let labels: Record<string, string> | undefined;
   let annotations: Record<string, string> | undefined;
+  let annotated = false;
   let deletionTimestamp: Date | undefined;
   while (r.pos < end) {
     const tag = r.varint();
@@ -100,7 +94,7 @@ function objectMeta(r: ProtoReader, end: number): ObjectMetaLike {
         name = r.string(end);
         break;
       case META_NAMESPACE:
-        namespace = shared(r.string(end));
+        namespace = r.sharedString(end);
         break;
       case META_RESOURCE_VERSION:
         resourceVersion = r.string(end);
@@ -109,17 +103,25 @@ function objectMeta(r: ProtoReader, end: number): ObjectMetaLike {
         deletionTimestamp = time(r, r.lengthEnd(end));
         break;
       case META_LABELS:
-        mapEntry(r, r.lengthEnd(end), (labels ??= {}));
+        labels = mapEntry(r, r.lengthEnd(end), labels) ?? {};
         break;
       case META_ANNOTATIONS:
-        mapEntry(r, r.lengthEnd(end), (annotations ??= {}), WANTED_ANNOTATIONS);
+        annotations = mapEntry(r, r.lengthEnd(end), annotations, WANTED_ANNOTATIONS);
+        annotated = true;
         break;
       default:
         r.skip(tag & 7, end);
     }
   }
   r.expectEnd(end);
-  return { name: present(name), namespace: present(namespace), labels, annotations, resourceVersion: present(resourceVersion), deletionTimestamp };
+  return {
+    name: present(name),
+    namespace: present(namespace),
+    labels,
+    annotations: annotations ?? (annotated ? NO_PROXY_ANNOTATIONS : undefined),
+    resourceVersion: present(resourceVersion),
+    deletionTimestamp,
+  };
 }
 
 /** util.intstr.IntOrString: type 1 (0 int, 1 string), intVal 2, strVal 3. */
@@ -159,10 +161,10 @@ function servicePort(r: ProtoReader, end: number): ServicePortLike {
     const tag = r.varint();
     switch (tag) {
       case PORT_NAME:
-        name = shared(r.string(end));
+        name = r.sharedString(end);
         break;
       case PORT_PROTOCOL:
-        protocol = shared(r.string(end));
+        protocol = r.sharedString(end);
         break;
       case PORT_PORT:
         port = r.int32();
@@ -241,29 +243,29 @@ function serviceSpec(r: ProtoReader, end: number): NonNullable<ServiceLike['spec
         clusterIP = r.string(end);
         break;
       case SPEC_TYPE:
-        type = shared(r.string(end));
+        type = r.sharedString(end);
         break;
       case SPEC_EXTERNAL_IPS:
         externalIPs = append(externalIPs, r.string(end));
         break;
       case SPEC_SESSION_AFFINITY:
-        sessionAffinity = shared(r.string(end));
+        sessionAffinity = r.sharedString(end);
         break;
       case SPEC_EXTERNAL_TRAFFIC_POLICY:
-        externalTrafficPolicy = shared(r.string(end));
+        externalTrafficPolicy = r.sharedString(end);
         break;
       case SPEC_SESSION_AFFINITY_CONFIG:
         affinityConfig = sessionAffinityConfig(r, r.lengthEnd(end));
         break;
       case SPEC_CLUSTER_IPS:
-        clusterIPs = append(clusterIPs, r.string(end));
+        clusterIPs = append(clusterIPs, r.stringLike(end, clusterIP));
         break;
       case SPEC_IP_FAMILIES:
-        ipFamilies = append(ipFamilies, shared(r.string(end)));
+        ipFamilies = append(ipFamilies, r.sharedString(end));
         break;
       case SPEC_INTERNAL_TRAFFIC_POLICY:
         // a pointer in Go: written only when set, "" kept as JSON keeps it
-        internalTrafficPolicy = shared(r.string(end));
+        internalTrafficPolicy = r.sharedString(end);
         break;
       default:
         r.skip(tag & 7, end);
@@ -306,7 +308,7 @@ const CONDITION_READY = scalar(1);
 const CONDITION_SERVING = scalar(2);
 const CONDITION_TERMINATING = scalar(3);
 
-function conditions(r: ProtoReader, end: number): NonNullable<EndpointLike['conditions']> {
+function conditions(r: ProtoReader, end: number): EndpointConditions {
   let ready: boolean | undefined;
   let serving: boolean | undefined;
   let terminating: boolean | undefined;
@@ -318,7 +320,7 @@ function conditions(r: ProtoReader, end: number): NonNullable<EndpointLike['cond
     else r.skip(tag & 7, end);
   }
   r.expectEnd(end);
-  return { ready, serving, terminating };
+  return endpointConditions(ready, serving, terminating);
 }
 
 /** discovery.v1.Endpoint: addresses 1, conditions 2, nodeName 6, zone 7 (pointers). */
@@ -329,7 +331,7 @@ const ENDPOINT_ZONE = text(7);
 
 function endpoint(r: ProtoReader, end: number): EndpointLike {
   let addresses: string[] | undefined;
-  let endpointConditions: EndpointLike['conditions'];
+  let conditionsOf: EndpointConditions | undefined;
   let nodeName: string | undefined;
   let zone: string | undefined;
   while (r.pos < end) {
@@ -339,13 +341,13 @@ function endpoint(r: ProtoReader, end: number): EndpointLike {
         addresses = append(addresses, r.string(end));
         break;
       case ENDPOINT_CONDITIONS:
-        endpointConditions = conditions(r, r.lengthEnd(end));
+        conditionsOf = conditions(r, r.lengthEnd(end));
         break;
       case ENDPOINT_NODE_NAME:
-        nodeName = shared(r.string(end));
+        nodeName = r.sharedString(end);
         break;
       case ENDPOINT_ZONE:
-        zone = shared(r.string(end));
+        zone = r.sharedString(end);
         break;
       default:
         r.skip(tag & 7, end);
@@ -353,7 +355,7 @@ function endpoint(r: ProtoReader, end: number): EndpointLike {
   }
   r.expectEnd(end);
   // conditions is a struct, always in the JSON (as {} when nothing is known)
-  return { addresses: exact(addresses) ?? [], conditions: endpointConditions ?? { ready: undefined, serving: undefined, terminating: undefined }, nodeName, zone };
+  return { addresses: exact(addresses) ?? [], conditions: conditionsOf ?? endpointConditions(undefined, undefined, undefined), nodeName, zone };
 }
 
 /** discovery.v1.EndpointPort: name 1, protocol 2, port 3 (pointers). */
@@ -367,8 +369,8 @@ function endpointPort(r: ProtoReader, end: number): EndpointPortLike {
   let port: number | undefined;
   while (r.pos < end) {
     const tag = r.varint();
-    if (tag === ENDPOINT_PORT_NAME) name = shared(r.string(end));
-    else if (tag === ENDPOINT_PORT_PROTOCOL) protocol = shared(r.string(end));
+    if (tag === ENDPOINT_PORT_NAME) name = r.sharedString(end);
+    else if (tag === ENDPOINT_PORT_PROTOCOL) protocol = r.sharedString(end);
     else if (tag === ENDPOINT_PORT_PORT) port = r.int32();
     else r.skip(tag & 7, end);
   }
@@ -399,7 +401,7 @@ export const decodeEndpointSlice: MessageDecoder<EndpointSliceLike> = (r, end) =
         ports = append(ports, endpointPort(r, r.lengthEnd(end)));
         break;
       case SLICE_ADDRESS_TYPE:
-        addressType = shared(r.string(end));
+        addressType = r.sharedString(end);
         break;
       default:
         r.skip(tag & 7, end);

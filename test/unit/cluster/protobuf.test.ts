@@ -55,7 +55,49 @@ describe('protobuf wire reader', () => {
       expect(new ProtoReader(Buffer.concat([Buffer.from([bytes.length > 127 ? (bytes.length & 0x7f) | 0x80 : bytes.length]), ...(bytes.length > 127 ? [Buffer.from([bytes.length >> 7])] : []), bytes])).string(1000)).to.equal(s);
     }
   });
+
+  it('gives recurring strings exactly as Buffer decodes them, whatever other strings took their cache slots between', () => {
+    const field = (s: string): Buffer => {
+      const bytes = Buffer.from(s, 'utf8');
+      return Buffer.concat([encodeVarint(bytes.length), bytes]);
+    };
+    // far more distinct strings than the cache has slots: colliding slots replace each other
+    const text = fc.oneof(fc.string({ maxLength: 20 }), fc.stringMatching(/^[a-z0-9./-]{0,140}$/), fc.constantFrom('default', 'TCP', 'IPv4', 'node-a', 'ü€😀', '\u0080', 'é'));
+    fc.assert(
+      fc.property(fc.array(text, { minLength: 1, maxLength: 300 }), (texts) => {
+        const body = Buffer.concat(texts.flatMap((s) => [field(s), field(s)]));
+        const r = new ProtoReader(body);
+        for (const s of texts) {
+          const first = r.sharedString(body.length);
+          const again = r.sharedString(body.length);
+          expect(first).to.equal(s);
+          expect(again).to.equal(s);
+        }
+        expect(r.pos).to.equal(body.length);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('hands back a known string only when the bytes spell it exactly, in ASCII', () => {
+    const read = (s: string, known: string): string => {
+      const bytes = Buffer.from(s, 'utf8');
+      return new ProtoReader(Buffer.concat([encodeVarint(bytes.length), bytes])).stringLike(bytes.length + 1, known);
+    };
+    const known = ['10.96.0', '1'].join('.'); // a string made at run time, not a literal the engine shares
+    expect(read('10.96.0.1', known)).to.equal(known);
+    expect(read('10.96.0.2', known)).to.equal('10.96.0.2');
+    expect(read('10.96.0.10', known)).to.equal('10.96.0.10');
+    expect(read('é', '\u00c3\u00a9')).to.equal('é'); // é's UTF-8 bytes are C3 A9, the character codes of 'Ã©'
+  });
 });
+
+function encodeVarint(n: number): Buffer {
+  const out: number[] = [];
+  for (; n >= 0x80; n = Math.floor(n / 0x80)) out.push((n & 0x7f) | 0x80);
+  out.push(n);
+  return Buffer.from(out);
+}
 
 // ---- objects as kube-apiserver sends them in JSON: omitempty fields absent rather than empty,
 // pointer fields absent or set (even to ""), nil slices as null

@@ -1,6 +1,7 @@
 // Slimming API objects to what the proxy keeps: the named fields copied, everything else dropped,
 // and malformed JSON (watch events are not schema-checked) read as absent fields, never a throw.
 import { expect } from 'chai';
+import { NO_PROXY_ANNOTATIONS, endpointConditions } from '../../../src/cluster/shared-values.js';
 import { slimEndpointSlice, slimNode, slimService } from '../../../src/cluster/slim.js';
 
 describe('slimming API objects', () => {
@@ -51,6 +52,31 @@ describe('slimming API objects', () => {
       { addresses: ['10.244.1.6'], conditions: { ready: undefined, serving: undefined, terminating: undefined }, nodeName: undefined, zone: undefined },
     ]);
     expect(slim.ports).to.deep.equal([{ name: 'http', port: 8080, protocol: 'TCP' }]);
+  });
+
+  it('shares one frozen conditions object per combination, and one empty annotations object', () => {
+    const values = [undefined, false, true] as const;
+    const seen = new Set<object>();
+    for (const ready of values) {
+      for (const serving of values) {
+        for (const terminating of values) {
+          const c = endpointConditions(ready, serving, terminating);
+          expect(c).to.deep.equal({ ready, serving, terminating });
+          expect(Object.isFrozen(c)).to.equal(true);
+          expect(endpointConditions(ready, serving, terminating)).to.equal(c);
+          seen.add(c);
+        }
+      }
+    }
+    expect(seen.size).to.equal(27);
+    const endpoints = (n: number): unknown[] => Array.from({ length: n }, (_, i) => ({ addresses: [`10.0.0.${i}`], conditions: { ready: true, serving: true, terminating: false } }));
+    const [a, b] = slimEndpointSlice({ endpoints: endpoints(2) }).endpoints ?? [];
+    expect(a?.conditions).to.equal(b?.conditions);
+    // a Service with annotations, none of them ours: the shared empty object, not one each
+    const annotated = (name: string): unknown => ({ metadata: { name, annotations: { 'kubectl.kubernetes.io/last-applied-configuration': '{}' } } });
+    expect(slimService(annotated('a')).metadata?.annotations).to.equal(NO_PROXY_ANNOTATIONS).and.deep.equal({});
+    expect(slimService(annotated('b')).metadata?.annotations).to.equal(NO_PROXY_ANNOTATIONS);
+    expect(slimService({ metadata: { name: 'c' } }).metadata?.annotations).to.equal(undefined);
   });
 
   it('reads malformed objects as absent fields, without throwing', () => {
