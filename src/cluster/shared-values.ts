@@ -1,5 +1,5 @@
-// Values both list decoders (JSON in slim.ts, protobuf in protobuf/objects.ts) hand out as one
-// shared, frozen object instead of a copy per endpoint or object: the core only reads them.
+// Values both decoders (JSON in slim.ts, protobuf in protobuf/objects.ts) hand out once instead of
+// a copy per endpoint or object: frozen objects (the core only reads them) and recurring strings.
 import type { EndpointLike } from '../model/kube.js';
 
 export type EndpointConditions = NonNullable<EndpointLike['conditions']>;
@@ -23,3 +23,68 @@ export function endpointConditions(ready: boolean | undefined, serving: boolean 
 
 /** An object's annotations when none the proxy reads are among them (most objects). */
 export const NO_PROXY_ANNOTATIONS: Readonly<Record<string, string>> = Object.freeze({});
+
+/** True when `text` is exactly these bytes read as UTF-8, compared as ASCII (other text never matches). */
+export function sameText(text: string, bytes: Buffer, start: number, end: number): boolean {
+  if (text.length !== end - start) return false;
+  for (let i = start; i < end; i++) {
+    const c = text.charCodeAt(i - start);
+    // past ASCII a character is not its byte: 'Ã' (U+00C3) is not the byte 0xC3 of a UTF-8 sequence
+    if (c !== bytes[i] || c >= 0x80) return false;
+  }
+  return true;
+}
+
+/** Strings longer than this are not kept: the values that recur (names of things) are short. */
+const LONGEST = 128;
+
+/**
+ * Recently seen strings (namespaces, label keys and values, node names, protocols, policies), one
+ * per slot of a table indexed by a hash of their characters; a newer string takes its slot. The
+ * protobuf reader looks a field's bytes up before decoding them (a hit costs a pass over the bytes
+ * and no allocation); the JSON path hands back the kept string for one JSON.parse made again, so
+ * objects from watch events hold no more than objects from lists. Only ASCII strings are kept.
+ */
+export class RecentStrings {
+  readonly #slots: (string | undefined)[];
+  readonly #mask: number;
+  constructor(bits: number) {
+    this.#slots = new Array<string | undefined>(1 << bits).fill(undefined);
+    this.#mask = (1 << bits) - 1;
+  }
+
+  #slot(hash: number): number {
+    return (hash ^ (hash >>> 13)) & this.#mask;
+  }
+
+  /** These bytes as Buffer decodes them (UTF-8), the kept string when there is one. */
+  fromBytes(bytes: Buffer, start: number, end: number): string {
+    if (end - start > LONGEST) return bytes.toString('utf8', start, end);
+    let hash = end - start;
+    for (let i = start; i < end; i++) hash = (Math.imul(hash, 31) + (bytes[i] as number)) | 0;
+    const slot = this.#slot(hash);
+    const known = this.#slots[slot];
+    if (known !== undefined && sameText(known, bytes, start, end)) return known;
+    const text = bytes.toString('utf8', start, end);
+    if (text.length === end - start) this.#slots[slot] = text;
+    return text;
+  }
+
+  /** An equal string seen before (the same slot as its ASCII bytes), else this one, kept. */
+  fromText(text: string): string {
+    if (text.length > LONGEST) return text;
+    let hash = text.length;
+    for (let i = 0; i < text.length; i++) {
+      const c = text.charCodeAt(i);
+      if (c >= 0x80) return text;
+      hash = (Math.imul(hash, 31) + c) | 0;
+    }
+    const slot = this.#slot(hash);
+    const known = this.#slots[slot];
+    if (known === text) return known;
+    this.#slots[slot] = text;
+    return text;
+  }
+}
+
+export const recentStrings = new RecentStrings(12);

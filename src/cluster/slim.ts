@@ -4,7 +4,7 @@
 import { isJsonObject } from './list-stream.js';
 import type { EndpointLike, EndpointPortLike, EndpointSliceLike, NodeLike, ObjectMetaLike, ServiceLike, ServicePortLike } from '../model/kube.js';
 import { PROXY_ANNOTATIONS } from '../model/kube.js';
-import { NO_PROXY_ANNOTATIONS, endpointConditions } from './shared-values.js';
+import { NO_PROXY_ANNOTATIONS, endpointConditions, recentStrings } from './shared-values.js';
 
 type Json = Record<string, unknown>;
 
@@ -13,6 +13,10 @@ function obj(v: unknown): Json | undefined {
 }
 function str(v: unknown): string | undefined {
   return typeof v === 'string' ? v : undefined;
+}
+/** A string field whose values recur across objects (namespaces, node names, protocols…): kept once. */
+function recurring(v: unknown): string | undefined {
+  return typeof v === 'string' ? recentStrings.fromText(v) : undefined;
 }
 function num(v: unknown): number | undefined {
   return typeof v === 'number' ? v : undefined;
@@ -35,7 +39,7 @@ function stringMap(v: unknown): Record<string, string> | undefined {
   const out: Record<string, string> = {};
   for (const k in o) {
     const x = o[k];
-    if (typeof x === 'string') out[k] = x;
+    if (typeof x === 'string') out[k] = recentStrings.fromText(x);
   }
   return out;
 }
@@ -63,7 +67,7 @@ function meta(v: unknown): ObjectMetaLike | undefined {
   if (!m) return undefined;
   return {
     name: str(m.name),
-    namespace: str(m.namespace),
+    namespace: recurring(m.namespace),
     labels: stringMap(m.labels),
     annotations: proxyAnnotations(m.annotations),
     resourceVersion: str(m.resourceVersion),
@@ -81,8 +85,8 @@ function servicePort(v: unknown): ServicePortLike {
   const p = obj(v) ?? {};
   const target = p.targetPort;
   return ({
-    name: str(p.name),
-    protocol: str(p.protocol),
+    name: recurring(p.name),
+    protocol: recurring(p.protocol),
     port: num(p.port) ?? 0,
     targetPort: typeof target === 'number' || typeof target === 'string' ? target : undefined,
     nodePort: num(p.nodePort),
@@ -97,15 +101,15 @@ export function slimService(v: unknown): ServiceLike {
     metadata: meta(o.metadata),
     spec: s
       ? ({
-          type: str(s.type),
+          type: recurring(s.type),
           clusterIP: str(s.clusterIP),
           clusterIPs: strings(s.clusterIPs),
           ipFamilies: strings(s.ipFamilies),
           ports: Array.isArray(s.ports) ? s.ports.map(servicePort) : undefined,
-          sessionAffinity: str(s.sessionAffinity),
+          sessionAffinity: recurring(s.sessionAffinity),
           sessionAffinityConfig: affinity ? { clientIP: ({ timeoutSeconds: num(affinity.timeoutSeconds) }) } : undefined,
-          internalTrafficPolicy: str(s.internalTrafficPolicy),
-          externalTrafficPolicy: str(s.externalTrafficPolicy),
+          internalTrafficPolicy: recurring(s.internalTrafficPolicy),
+          externalTrafficPolicy: recurring(s.externalTrafficPolicy),
           externalIPs: strings(s.externalIPs),
         })
       : undefined,
@@ -118,21 +122,21 @@ function endpoint(v: unknown): EndpointLike {
   return ({
     addresses: strings(e.addresses) ?? [],
     conditions: c ? endpointConditions(bool(c.ready), bool(c.serving), bool(c.terminating)) : undefined,
-    nodeName: str(e.nodeName),
-    zone: str(e.zone),
+    nodeName: recurring(e.nodeName),
+    zone: recurring(e.zone),
   });
 }
 
 function endpointPort(v: unknown): EndpointPortLike {
   const p = obj(v) ?? {};
-  return ({ name: str(p.name), port: num(p.port), protocol: str(p.protocol) });
+  return ({ name: recurring(p.name), port: num(p.port), protocol: recurring(p.protocol) });
 }
 
 export function slimEndpointSlice(v: unknown): EndpointSliceLike {
   const o = obj(v) ?? {};
   return ({
     metadata: meta(o.metadata),
-    addressType: str(o.addressType) ?? '',
+    addressType: recurring(o.addressType) ?? '',
     endpoints: Array.isArray(o.endpoints) ? o.endpoints.map(endpoint) : undefined,
     ports: Array.isArray(o.ports) ? o.ports.map(endpointPort) : undefined,
   });

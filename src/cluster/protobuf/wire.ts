@@ -1,5 +1,6 @@
 // The protobuf wire format, read in place: varints, length-delimited fields and skipping what the
 // caller does not want. No schema here; the message decoders say which field numbers they read.
+import { recentStrings, sameText } from '../shared-values.js';
 
 /** A body that is not well-formed protobuf, with the byte offset where reading failed. */
 export class ProtobufError extends Error {
@@ -133,7 +134,7 @@ export class ProtoReader {
     const end = this.lengthEnd(limit);
     const start = this.pos;
     this.pos = end;
-    return recurring.get(this.bytes, start, end);
+    return recentStrings.fromBytes(this.bytes, start, end);
   }
 
   /** A string field that may repeat `known` (a Service's clusterIPs repeat its clusterIP): then `known` itself. */
@@ -170,43 +171,3 @@ export class ProtoReader {
     if (this.pos !== end) throw this.#error('a field runs past its message', this.pos);
   }
 }
-
-/** True when `text` is exactly these bytes read as UTF-8, compared as ASCII (other text never matches). */
-function sameText(text: string, bytes: Buffer, start: number, end: number): boolean {
-  if (text.length !== end - start) return false;
-  for (let i = start; i < end; i++) {
-    const c = text.charCodeAt(i - start);
-    // past ASCII a character is not its byte: 'Ã' (U+00C3) is not the byte 0xC3 of a UTF-8 sequence
-    if (c !== bytes[i] || c >= 0x80) return false;
-  }
-  return true;
-}
-
-/**
- * Recently decoded strings by a hash of their bytes, one per slot (a newer string takes its slot):
- * a hit costs a pass over the bytes and no allocation, where Buffer's decoder costs a native call
- * and a new string that then lives as long as its object. Only ASCII strings of up to 128 bytes are
- * kept; the values it serves are the ones Buffer's decoder would make.
- */
-class RecentStrings {
-  readonly #slots: (string | undefined)[];
-  readonly #mask: number;
-  constructor(bits: number) {
-    this.#slots = new Array<string | undefined>(1 << bits).fill(undefined);
-    this.#mask = (1 << bits) - 1;
-  }
-
-  get(bytes: Buffer, start: number, end: number): string {
-    if (end - start > 128) return bytes.toString('utf8', start, end);
-    let hash = end - start;
-    for (let i = start; i < end; i++) hash = (Math.imul(hash, 31) + (bytes[i] as number)) | 0;
-    const slot = (hash ^ (hash >>> 13)) & this.#mask;
-    const known = this.#slots[slot];
-    if (known !== undefined && sameText(known, bytes, start, end)) return known;
-    const text = bytes.toString('utf8', start, end);
-    if (text.length === end - start) this.#slots[slot] = text;
-    return text;
-  }
-}
-
-const recurring = new RecentStrings(12);

@@ -5,6 +5,7 @@ import { expect } from 'chai';
 import { execFileSync } from 'node:child_process';
 import fc from 'fast-check';
 import { decodeEndpointSlice, decodeList, decodeService, ProtobufError, ProtobufListReader, ProtoReader, statusMessage } from '../../../src/cluster/protobuf/index.js';
+import { recentStrings } from '../../../src/cluster/shared-values.js';
 import { slimEndpointSlice, slimService } from '../../../src/cluster/slim.js';
 import { SCHEDULER_ANNOTATION, SCHEDULER_FLAGS_ANNOTATION } from '../../../src/model/kube.js';
 import { encodeList, encodeMessage, encodeObject, envelope } from '../../support/fake-apiserver/protobuf.js';
@@ -56,7 +57,7 @@ describe('protobuf wire reader', () => {
     }
   });
 
-  it('gives recurring strings exactly as Buffer decodes them, whatever other strings took their cache slots between', () => {
+  it('gives recurring strings exactly as Buffer decodes them (and the JSON path as it read them), whatever took their slots between', () => {
     const field = (s: string): Buffer => {
       const bytes = Buffer.from(s, 'utf8');
       return Buffer.concat([encodeVarint(bytes.length), bytes]);
@@ -69,8 +70,11 @@ describe('protobuf wire reader', () => {
         const r = new ProtoReader(body);
         for (const s of texts) {
           const first = r.sharedString(body.length);
+          // the JSON path keeps its strings in the same table
+          const fromJson = recentStrings.fromText(`${s}`);
           const again = r.sharedString(body.length);
           expect(first).to.equal(s);
+          expect(fromJson).to.equal(s);
           expect(again).to.equal(s);
         }
         expect(r.pos).to.equal(body.length);

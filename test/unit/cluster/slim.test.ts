@@ -1,7 +1,8 @@
 // Slimming API objects to what the proxy keeps: the named fields copied, everything else dropped,
 // and malformed JSON (watch events are not schema-checked) read as absent fields, never a throw.
 import { expect } from 'chai';
-import { NO_PROXY_ANNOTATIONS, endpointConditions } from '../../../src/cluster/shared-values.js';
+import fc from 'fast-check';
+import { NO_PROXY_ANNOTATIONS, RecentStrings, endpointConditions } from '../../../src/cluster/shared-values.js';
 import { slimEndpointSlice, slimNode, slimService } from '../../../src/cluster/slim.js';
 
 describe('slimming API objects', () => {
@@ -77,6 +78,22 @@ describe('slimming API objects', () => {
     expect(slimService(annotated('a')).metadata?.annotations).to.equal(NO_PROXY_ANNOTATIONS).and.deep.equal({});
     expect(slimService(annotated('b')).metadata?.annotations).to.equal(NO_PROXY_ANNOTATIONS);
     expect(slimService({ metadata: { name: 'c' } }).metadata?.annotations).to.equal(undefined);
+  });
+
+  it('keeps recurring strings without ever handing back another one, from bytes or from text', () => {
+    // four slots: most strings land on a slot another one holds
+    const text = fc.oneof(fc.string({ maxLength: 12 }), fc.constantFrom('bench', 'TCP', 'node-a', 'node-b', 'é', 'ü€', '\u00c3\u00a9', 'x'.repeat(200)));
+    fc.assert(
+      fc.property(fc.array(fc.tuple(text, fc.boolean()), { maxLength: 200 }), (reads) => {
+        const recent = new RecentStrings(2);
+        for (const [s, asBytes] of reads) {
+          const bytes = Buffer.from(`pad${s}`, 'utf8');
+          const got = asBytes ? recent.fromBytes(bytes, 3, bytes.length) : recent.fromText(s);
+          expect(got).to.equal(s);
+        }
+      }),
+      { numRuns: 300 },
+    );
   });
 
   it('reads malformed objects as absent fields, without throwing', () => {
