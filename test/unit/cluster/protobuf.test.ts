@@ -83,16 +83,17 @@ describe('protobuf wire reader', () => {
     );
   });
 
-  it('hands back a known string only when the bytes spell it exactly, in ASCII', () => {
+  it('reads a string that may repeat a known one as Buffer decodes it, whatever the known one is', () => {
     const read = (s: string, known: string): string => {
       const bytes = Buffer.from(s, 'utf8');
       return new ProtoReader(Buffer.concat([encodeVarint(bytes.length), bytes])).stringLike(bytes.length + 1, known);
     };
-    const known = ['10.96.0', '1'].join('.'); // a string made at run time, not a literal the engine shares
-    expect(read('10.96.0.1', known)).to.equal(known);
-    expect(read('10.96.0.2', known)).to.equal('10.96.0.2');
-    expect(read('10.96.0.10', known)).to.equal('10.96.0.10');
-    expect(read('é', '\u00c3\u00a9')).to.equal('é'); // é's UTF-8 bytes are C3 A9, the character codes of 'Ã©'
+    expect(read('10.96.0.1', '10.96.0.1')).to.equal('10.96.0.1');
+    expect(read('10.96.0.2', '10.96.0.1')).to.equal('10.96.0.2');
+    expect(read('10.96.0.10', '10.96.0.1')).to.equal('10.96.0.10');
+    expect(read('', '10.96.0.1')).to.equal('');
+    // é's UTF-8 bytes are C3 A9, the character codes of 'Ã©': the same length, not the same text
+    expect(read('é', '\u00c3\u00a9')).to.equal('é');
   });
 });
 
