@@ -182,7 +182,7 @@ export function addressLinkIndex(payload: Buffer): number {
 
 /** Decodes an RTM_NEWADDR payload; undefined for families other than IPv4/IPv6. */
 export function decodeAddress(payload: Buffer): DecodedAddress | undefined {
-  if (payload.length < IFADDRMSG_LEN) throw new RtnetlinkDecodeError(`ifaddrmsg too short (${payload.length} bytes)`);
+  const linkIndex = addressLinkIndex(payload); // checks the ifaddrmsg's length too
   const af = payload.readUInt8(0);
   if (af !== AF_INET && af !== AF_INET6) return undefined;
   const family: 4 | 6 = af === AF_INET ? 4 : 6;
@@ -196,7 +196,7 @@ export function decodeAddress(payload: Buffer): DecodedAddress | undefined {
     family,
     address: addressText(raw),
     prefixLength: payload.readUInt8(1),
-    linkIndex: payload.readUInt32LE(4),
+    linkIndex,
     flags: flagsAttr !== undefined && flagsAttr.length >= 4 ? flagsAttr.readUInt32LE(0) : payload.readUInt8(2),
     scope: payload.readUInt8(3),
   };

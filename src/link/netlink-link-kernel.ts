@@ -131,7 +131,7 @@ export class NetlinkLinkKernel implements LinkKernel {
       if (part.type !== RtmType.newAddr) continue;
       if (decoded('link.listAddresses', String(linkIndex), () => addressLinkIndex(part.payload)) !== linkIndex) continue;
       const a = decoded('link.listAddresses', String(linkIndex), () => decodeAddress(part.payload));
-      if (a?.linkIndex !== linkIndex) continue;
+      if (a === undefined) continue; // neither IPv4 nor IPv6
       out.push({ family: a.family, address: a.address, prefixLength: a.prefixLength });
     }
     return out;
