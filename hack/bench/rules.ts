@@ -28,11 +28,13 @@ function realServerOf(address: string): RealServer {
 }
 
 export function ipvsOperations({ services, reals }: Shape): IpvsOperation[] {
+  // every virtual server has the same M real servers: made once, not again for each virtual server
+  const realServers = Array.from({ length: reals }, (_, j) => realServerOf(generatedReal(j)));
   const ops: IpvsOperation[] = [];
   for (let i = 0; i < services; i++) {
     const virtualServer = virtualServerOf(i);
     ops.push({ kind: 'addVirtualServer', virtualServer });
-    for (let j = 0; j < reals; j++) ops.push({ kind: 'addRealServer', virtualServer, realServer: realServerOf(generatedReal(j)) });
+    for (const realServer of realServers) ops.push({ kind: 'addRealServer', virtualServer, realServer });
   }
   return ops;
 }
