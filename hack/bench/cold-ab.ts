@@ -5,8 +5,10 @@
 // A variant is a string of Node flags, optionally led by NOGZIP (the fake API server answers lists
 // uncompressed) and then BIN=<path> (that command instead of dist/kube-ipvs-proxy.mjs); words after
 // " -- " are added to the proxy's own flags. Prints each variant's median and runs (ms from spawn
-// until the kernel holds the last Service's real servers). COLD_ERR=<file> appends the proxy's
-// output to that file (its log on stderr; what Node flags such as --trace-gc print on stdout).
+// until the kernel holds the last Service's real servers); each run's line also gives the proxy's
+// faults, peak RSS and CPU, the bench's own CPU in the window (the fake API server answering, the
+// poller) and the machine's idle time. COLD_ERR=<file> appends the proxy's output to that file
+// (its log on stderr; what Node flags such as --trace-gc print on stdout).
 import { execFileSync, spawn } from 'node:child_process';
 import { openSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -41,6 +43,8 @@ async function child(shape: Shape, variant: string): Promise<void> {
   const last = virtualServerOf(shape.services - 1);
   // the objects and list bodies just built are garbage or old: collect them now, not while the proxy starts
   (globalThis as { gc?: () => void }).gc?.();
+  const cpu0 = process.cpuUsage();
+  const stat0 = guestCpuTicks();
   const t0 = performance.now();
   const proxy = spawn(process.execPath, [...flags, bin, ...proxyArgs(kubeconfig, '1h'), ...extraArgs], { stdio: process.env['COLD_ERR'] ? ['ignore', openSync(process.env['COLD_ERR'], 'a'), openSync(process.env['COLD_ERR'], 'a')] : 'ignore' });
   const exited = new Promise((resolve) => proxy.on('exit', resolve));
@@ -49,12 +53,23 @@ async function child(shape: Shape, variant: string): Promise<void> {
     await sleep(20);
   }
   const ms = performance.now() - t0;
+  const cpu1 = process.cpuUsage(cpu0);
+  const stat1 = guestCpuTicks();
   const faults = minorFaults(proxy.pid ?? 0);
   proxy.kill('SIGTERM');
   await exited;
   ipvs.close();
   await api.close();
-  process.stdout.write(`${JSON.stringify({ ms, ...faults })}\n`);
+  // the bench's own CPU (fake API server, poller) and the machine's idle time in the same window
+  const benchCpuMs = Math.round((cpu1.user + cpu1.system) / 1000);
+  const idleMs = (stat1.idle - stat0.idle) * 10;
+  process.stdout.write(`${JSON.stringify({ ms, ...faults, benchCpuMs, idleMs })}\n`);
+}
+
+/** The machine's idle (idle + iowait) clock ticks so far, from /proc/stat. */
+function guestCpuTicks(): { idle: number } {
+  const cpu = readFileSync('/proc/stat', 'utf8').split('\n')[0]?.trim().split(/\s+/).slice(1).map(Number) ?? [];
+  return { idle: (cpu[3] ?? 0) + (cpu[4] ?? 0) };
 }
 
 /** The proxy's minor page faults so far, its peak RSS (MiB) and its CPU time (user + system, 10 ms ticks): in UML every fresh page costs ~25 µs. */
