@@ -37,6 +37,13 @@ COPY package.json ./
 # warm Node's compile cache where the command runs (the cache is keyed by file and Node build): a
 # start then skips parsing the bundle; a read-only root filesystem only stops it from being updated
 RUN node /app/dist/kube-ipvs-proxy.mjs --version
+# kube-proxy's path too: kubeadm's DaemonSet (and others) set `command: [/usr/local/bin/kube-proxy,
+# --config=..., --hostname-override=...]`, which replaces the entrypoint; with this the image is a
+# drop-in there. The commands are scripts, not links, so each starts the bundle by its real path.
+RUN for name in kube-proxy kube-ipvs-proxy; do \
+      printf '#!/bin/sh\nexec node /app/dist/kube-ipvs-proxy.mjs "$@"\n' > "/usr/local/bin/$name" && chmod 0755 "/usr/local/bin/$name"; \
+    done \
+ && /usr/local/bin/kube-proxy --version
 # health on 0.0.0.0:10256 (/healthz, /livez); metrics on 127.0.0.1:10249 (/metrics)
 EXPOSE 10256
 ENTRYPOINT ["node", "/app/dist/kube-ipvs-proxy.mjs"]

@@ -1,5 +1,5 @@
 // KubeProxyConfiguration (kubeproxy.config.k8s.io/v1alpha1) files: reading the fields an IPVS
-// proxy uses, naming unknown ones, warning about kube-proxy fields we ignore; and rendering back.
+// proxy uses, warning about unknown ones and kube-proxy fields we ignore; and rendering back.
 import { dump, load } from 'js-yaml';
 import { formatGoDuration } from './duration.js';
 import type { ConfigIssue } from './errors.js';
@@ -75,20 +75,26 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 
 export interface FileReading {
   readonly settings: RawSettings;
-  /** kube-proxy fields set to non-default values that this proxy ignores */
+  /** unknown fields, and kube-proxy fields set to non-default values that this proxy ignores */
   readonly warnings: readonly string[];
+  /** what makes the file unusable; the settings read are still returned, to be checked too */
+  readonly issues: readonly ConfigIssue[];
 }
 
-/** Decodes a KubeProxyConfiguration document (YAML or JSON). */
-export function readKubeProxyConfiguration(text: string, fileName: string): FileReading | { readonly issues: readonly ConfigIssue[] } {
+/**
+ * Decodes a KubeProxyConfiguration document (YAML or JSON). Unknown fields are warnings, as in
+ * kube-proxy, which decodes a v1alpha1 file leniently when strict decoding fails (a field from an
+ * older release, such as udpIdleTimeout, must not stop a node's proxy).
+ */
+export function readKubeProxyConfiguration(text: string, fileName: string): FileReading {
   let doc: unknown;
   try {
     doc = text.trimStart().startsWith('{') ? JSON.parse(text) : load(text);
   } catch (e: unknown) {
     const reason = e instanceof Error ? e.message.split('\n')[0] ?? e.message : String(e);
-    return { issues: [{ field: fileName, message: `is not valid YAML or JSON: ${reason}` }] };
+    return { settings: {}, warnings: [], issues: [{ field: fileName, message: `is not valid YAML or JSON: ${reason}` }] };
   }
-  if (!isPlainObject(doc)) return { issues: [{ field: fileName, message: 'must hold a KubeProxyConfiguration object' }] };
+  if (!isPlainObject(doc)) return { settings: {}, warnings: [], issues: [{ field: fileName, message: 'must hold a KubeProxyConfiguration object' }] };
   const issues: ConfigIssue[] = [];
   if (doc['apiVersion'] !== KUBE_PROXY_API_VERSION) {
     issues.push({ field: 'apiVersion', message: `${JSON.stringify(doc['apiVersion'] ?? '')} is not supported (want ${KUBE_PROXY_API_VERSION})` });
@@ -103,7 +109,7 @@ export function readKubeProxyConfiguration(text: string, fileName: string): File
       const path = prefix + key;
       const field = schema[key];
       if (field === undefined) {
-        issues.push({ field: path, message: 'unknown field' });
+        warnings.push(`${path}: unknown field, ignored (value ${JSON.stringify(value)})`);
       } else if ('setting' in field) {
         if (!isZero(value)) settings[field.setting] = { value, field: path };
       } else if ('children' in field) {
@@ -116,8 +122,7 @@ export function readKubeProxyConfiguration(text: string, fileName: string): File
     }
   };
   walk(doc, SCHEMA, '');
-  if (issues.length > 0) return { issues };
-  return { settings, warnings };
+  return { settings, warnings, issues };
 }
 
 function hostPortText(hp: HostPort | undefined): string {

@@ -1,5 +1,6 @@
 // Command-line flags: kube-proxy's names for what an IPVS proxy needs, plus ours. Parsed with
-// yargs' parser, which never prints or exits; unknown flags and bad boolean values are issues.
+// yargs' parser, which never prints or exits; unknown flags and bad boolean values are issues,
+// kube-proxy flags this proxy does not implement are warnings (as the same fields in a file are).
 // Its parser alone (yargs/helpers): the yargs instance around it, which adds help, version and
 // command handling this command does its own way, looked for a package.json at each start
 // (listing the working directory), ~9 ms of a start in UML.
@@ -14,6 +15,8 @@ export interface FlagSpec {
   /** shown in --help and docs */
   readonly defaultText: string;
   readonly help: string;
+  /** each occurrence adds to the list (kube-proxy's string-slice flags) instead of replacing it */
+  readonly repeatable?: true;
 }
 
 export const FLAGS: readonly FlagSpec[] = [
@@ -34,7 +37,14 @@ export const FLAGS: readonly FlagSpec[] = [
   { name: 'ipvs-scheduler', setting: 'scheduler', kind: 'string', defaultText: 'rr', help: 'IPVS scheduler for every virtual server' },
   { name: 'ipvs-sync-period', setting: 'syncPeriod', kind: 'string', defaultText: '30s', help: 'maximum interval between full syncs (> 0)' },
   { name: 'ipvs-min-sync-period', setting: 'minSyncPeriod', kind: 'string', defaultText: '0s', help: 'minimum interval between syncs (0 = on every change; <= sync period)' },
-  { name: 'ipvs-exclude-cidrs', setting: 'excludeCIDRs', kind: 'string', defaultText: '', help: 'comma-separated CIDRs whose virtual servers are never deleted' },
+  {
+    name: 'ipvs-exclude-cidrs',
+    setting: 'excludeCIDRs',
+    kind: 'string',
+    defaultText: '',
+    help: 'comma-separated CIDRs whose virtual servers are never deleted; repeat the flag to add more',
+    repeatable: true,
+  },
   { name: 'ipvs-strict-arp', setting: 'strictARP', kind: 'boolean', defaultText: 'false', help: 'set arp_ignore=1 and arp_announce=2' },
   { name: 'ipvs-tcp-timeout', setting: 'tcpTimeout', kind: 'string', defaultText: '0s', help: 'IPVS idle TCP connection timeout (0 = leave the kernel value)' },
   { name: 'ipvs-tcpfin-timeout', setting: 'tcpFinTimeout', kind: 'string', defaultText: '0s', help: 'IPVS TCP FIN_WAIT timeout (0 = leave the kernel value)' },
@@ -47,11 +57,15 @@ export const FLAGS: readonly FlagSpec[] = [
   { name: 'service-proxy-name', setting: 'serviceProxyName', kind: 'string', defaultText: '', help: 'serve Services labelled service.kubernetes.io/service-proxy-name=<this> (unset = only unlabelled Services)' },
   { name: 'v', setting: 'verbosity', kind: 'string', defaultText: '0', help: 'log verbosity 0..10 (2: watch errors, 4: every kernel change, 5+: debug and sync summaries)' },
   { name: 'log-format', setting: 'logFormat', kind: 'string', defaultText: 'json (text on a TTY)', help: 'json or text' },
+  { name: 'logging-format', setting: 'logFormat', kind: 'string', defaultText: '', help: "kube-proxy's name for --log-format" },
   { name: 'help', setting: 'help', kind: 'boolean', defaultText: 'false', help: 'print this help and exit' },
   { name: 'version', setting: 'version', kind: 'boolean', defaultText: 'false', help: 'print the version and exit' },
 ];
 
-/** kube-proxy flags this proxy knows but does not implement: named in the error, not silently dropped. */
+/**
+ * kube-proxy flags this proxy knows but does not implement: accepted with a warning naming them, so
+ * a kube-proxy DaemonSet's arguments still start it (the same fields in a --config file also warn).
+ */
 export const UNSUPPORTED_KUBE_PROXY_FLAGS: readonly string[] = [
   'masquerade-all', 'iptables-masquerade-bit', 'iptables-sync-period', 'iptables-min-sync-period', 'iptables-localhost-nodeports',
   'nodeport-addresses', 'detect-local-mode', 'pod-bridge-interface', 'pod-interface-name-prefix',
@@ -72,32 +86,48 @@ export interface FlagReading {
   readonly version: boolean;
   /** unknown flags, bad booleans, stray arguments; the settings read are still returned */
   readonly issues: readonly ConfigIssue[];
+  /** kube-proxy flags given that this proxy ignores */
+  readonly warnings: readonly string[];
 }
 
 /** Reads argv (without node and script) into raw settings, and the issues found on the way. */
 export function readFlags(argv: readonly string[]): FlagReading {
   const issues: ConfigIssue[] = [];
   const specByName = new Map(FLAGS.map((f) => [f.name, f]));
-  // yargs reads "--flag=maybe" on a boolean as false: check the value ourselves first
+  // yargs reads "--flag=maybe" on a boolean as false: check the value ourselves first; values of a
+  // repeatable flag are gathered here and handed to yargs as one comma-separated value
   const normalized: string[] = [];
+  const gathered = new Map<FlagSpec, string[]>();
   let afterDoubleDash = false;
-  for (const arg of argv) {
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] ?? '';
     if (afterDoubleDash || arg === '--' || !arg.startsWith('-')) {
       if (arg === '--') afterDoubleDash = true;
       normalized.push(arg);
       continue;
     }
-    const m = /^--?([^=]+)=(.*)$/s.exec(arg);
+    const m = /^--?([^=]+)(?:=(.*))?$/s.exec(arg);
     const spec = m?.[1] === undefined ? undefined : specByName.get(m[1]);
-    if (m !== null && spec?.kind === 'boolean') {
-      const word = m[2] ?? '';
-      if (TRUE_WORDS.has(word)) normalized.push(`--${spec.name}=true`);
-      else if (FALSE_WORDS.has(word)) normalized.push(`--${spec.name}=false`);
-      else issues.push({ field: `--${spec.name}`, message: `${JSON.stringify(word)} is not a boolean (use true or false)` });
+    const inlineValue = m?.[2];
+    if (spec?.repeatable === true) {
+      let value = inlineValue;
+      const next = argv[i + 1];
+      if (value === undefined && next !== undefined && !next.startsWith('-')) {
+        value = next;
+        i++;
+      }
+      gathered.set(spec, [...(gathered.get(spec) ?? []), value ?? '']);
+      continue;
+    }
+    if (inlineValue !== undefined && spec?.kind === 'boolean') {
+      if (TRUE_WORDS.has(inlineValue)) normalized.push(`--${spec.name}=true`);
+      else if (FALSE_WORDS.has(inlineValue)) normalized.push(`--${spec.name}=false`);
+      else issues.push({ field: `--${spec.name}`, message: `${JSON.stringify(inlineValue)} is not a boolean (use true or false)` });
       continue;
     }
     normalized.push(arg);
   }
+  for (const [spec, values] of gathered) normalized.push(`--${spec.name}=${values.filter((v) => v !== '').join(',')}`);
 
   const detailed = Parser.detailed(normalized, {
     string: FLAGS.filter((f) => f.kind === 'string').map((f) => f.name),
@@ -112,11 +142,12 @@ export function readFlags(argv: readonly string[]): FlagReading {
     },
   });
   if (detailed.error !== null) {
-    return { settings: {}, help: false, version: false, issues: [...issues, { field: 'argv', message: detailed.error.message }] };
+    return { settings: {}, help: false, version: false, issues: [...issues, { field: 'argv', message: detailed.error.message }], warnings: [] };
   }
   const parsed: Record<string, unknown> = detailed.argv;
 
   const settings: Partial<Record<SettingKey, { value: unknown; field: string }>> = {};
+  const warnings: string[] = [];
   let help = false;
   let version = false;
   for (const [key, value] of Object.entries(parsed)) {
@@ -128,13 +159,13 @@ export function readFlags(argv: readonly string[]): FlagReading {
     const spec = specByName.get(key);
     if (spec === undefined) {
       const flag = key.length === 1 ? `-${key}` : `--${key}`;
+      if (UNSUPPORTED_KUBE_PROXY_FLAGS.includes(key)) {
+        warnings.push(`${flag}: ignored, kube-ipvs-proxy does not implement this kube-proxy flag (value ${JSON.stringify(value)})`);
+        continue;
+      }
       issues.push({
         field: flag,
-        message: UNSUPPORTED_KUBE_PROXY_FLAGS.includes(key)
-          ? 'is a kube-proxy flag kube-ipvs-proxy does not implement (see docs/configuration.md)'
-          : key.startsWith('no-') && specByName.get(key.slice(3))?.kind === 'boolean'
-            ? `unknown flag (use --${key.slice(3)}=false)`
-            : 'unknown flag',
+        message: key.startsWith('no-') && specByName.get(key.slice(3))?.kind === 'boolean' ? `unknown flag (use --${key.slice(3)}=false)` : 'unknown flag',
       });
       continue;
     }
@@ -148,7 +179,7 @@ export function readFlags(argv: readonly string[]): FlagReading {
     }
     settings[spec.setting] = { value, field: spec.name === 'v' ? '-v' : `--${spec.name}` };
   }
-  return { settings, help, version, issues };
+  return { settings, help, version, issues, warnings };
 }
 
 /** The --help text, from the same table the parser uses. */

@@ -217,7 +217,8 @@ export function parseProxyConfig(argv: readonly string[], env: ConfigEnvironment
   if (flags.version && flags.issues.length === 0) return { kind: 'version' };
 
   let fileSettings: RawSettings = {};
-  let warnings: readonly string[] = [];
+  let fileIssues: readonly ConfigIssue[] = [];
+  const warnings: string[] = [...flags.warnings];
   const configFlag = flags.settings.configFile;
   const configPath = typeof configFlag?.value === 'string' ? configFlag.value.trim() : '';
   if (configFlag !== undefined && configPath !== '') {
@@ -229,13 +230,13 @@ export function parseProxyConfig(argv: readonly string[], env: ConfigEnvironment
       return { kind: 'error', error: new ConfigError([{ field: '--config', message: `cannot read ${JSON.stringify(configPath)}: ${reason}` }]) };
     }
     const file = readKubeProxyConfiguration(text, configPath);
-    if ('issues' in file) return { kind: 'error', error: new ConfigError([...flags.issues, ...file.issues]) };
     fileSettings = file.settings;
-    warnings = file.warnings;
+    fileIssues = file.issues;
+    warnings.push(...file.warnings);
   }
 
   const merged: RawSettings = { ...fileSettings, ...flags.settings }; // flags override the file
-  const result = validate(merged, env, flags.issues); // one error listing every problem
+  const result = validate(merged, env, [...flags.issues, ...fileIssues]); // one error listing every problem
   if (result instanceof ConfigError) return { kind: 'error', error: result };
   return { kind: 'config', config: result, warnings };
 }

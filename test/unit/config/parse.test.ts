@@ -138,6 +138,42 @@ describe('config/parseProxyConfig', () => {
     expect(configOf(['--ipvs-scheduler=lc', '--ipvs-scheduler=sh']).ipvs.scheduler).to.equal('sh');
   });
 
+  it('adds up repeated --ipvs-exclude-cidrs, as kube-proxy\'s string-slice flag does', () => {
+    expect(configOf(['--ipvs-exclude-cidrs=10.0.0.0/8', '--ipvs-exclude-cidrs=192.168.0.0/16']).ipvs.excludeCIDRs).to.deep.equal(['10.0.0.0/8', '192.168.0.0/16']);
+    expect(configOf(['--ipvs-exclude-cidrs', '10.0.0.0/8,fd00::/64', '--ipvs-scheduler=lc', '--ipvs-exclude-cidrs=172.16.0.0/12']).ipvs.excludeCIDRs).to.deep.equal([
+      '10.0.0.0/8',
+      'fd00::/64',
+      '172.16.0.0/12',
+    ]);
+    expect(configOf(['--ipvs-exclude-cidrs=', '--ipvs-exclude-cidrs=10.0.0.0/8']).ipvs.excludeCIDRs).to.deep.equal(['10.0.0.0/8']);
+    // flags replace the file's list, as any flag overrides its field
+    const file = header + 'ipvs:\n  excludeCIDRs: [10.1.0.0/16]\n';
+    const r = parseProxyConfig(['--config=f', '--ipvs-exclude-cidrs=10.2.0.0/16', '--ipvs-exclude-cidrs=10.3.0.0/16'], envWith({ f: file }));
+    expect(r.kind === 'config' && r.config.ipvs.excludeCIDRs).to.deep.equal(['10.2.0.0/16', '10.3.0.0/16']);
+    expect(errorOf(['--ipvs-exclude-cidrs=10.0.0.0/8', '--ipvs-exclude-cidrs=bogus']).issues.map((i) => i.field)).to.deep.equal(['--ipvs-exclude-cidrs']);
+  });
+
+  it('takes kube-proxy\'s --logging-format for --log-format', () => {
+    expect(configOf(['--logging-format=text']).logFormat).to.equal('text');
+    expect(configOf(['--logging-format=json']).logFormat).to.equal('json');
+    expect(errorOf(['--logging-format=xml']).issues.map((i) => i.field)).to.deep.equal(['--logging-format']);
+  });
+
+  it('starts with a warning, not an error, on kube-proxy flags and file fields it does not implement, and on unknown file fields', () => {
+    const file = header + 'udpIdleTimeout: 250ms\nipvs:\n  schedular: lc\n  scheduler: sh\nconntrack:\n  maxPerCore: 0\n  min: 10\n';
+    const r = parseProxyConfig(['--config=f', '--masquerade-all', '--conntrack-max-per-core=0', '--ipvs-strict-arp'], envWith({ f: file }));
+    if (r.kind !== 'config') throw new Error(r.kind === 'error' ? r.error.message : r.kind);
+    expect(r.config.ipvs.scheduler).to.equal('sh');
+    expect(r.config.ipvs.strictARP).to.equal(true);
+    expect(r.warnings).to.deep.equal([
+      '--masquerade-all: ignored, kube-ipvs-proxy does not implement this kube-proxy flag (value true)',
+      '--conntrack-max-per-core: ignored, kube-ipvs-proxy does not implement this kube-proxy flag (value "0")',
+      'udpIdleTimeout: unknown field, ignored (value "250ms")',
+      'ipvs.schedular: unknown field, ignored (value "lc")',
+      'conntrack: ignored, kube-ipvs-proxy does not implement this kube-proxy field (value {"maxPerCore":0,"min":10})',
+    ]);
+  });
+
   it('disables a server with an empty bind address flag', () => {
     const c = configOf(['--healthz-bind-address=', '--metrics-bind-address=']);
     expect(c.healthzBindAddress).to.equal(undefined);
@@ -335,7 +371,6 @@ winkernel:
       { argv: ['--proxy-mode=iptables'], field: '--proxy-mode', says: 'only implements mode "ipvs"' },
       { argv: ['--service-proxy-name=not a label'], field: '--service-proxy-name', says: 'not a valid label value' },
       { argv: ['--ipvs-schedular=rr'], field: '--ipvs-schedular', says: 'unknown flag' },
-      { argv: ['--masquerade-all'], field: '--masquerade-all', says: 'kube-proxy flag kube-ipvs-proxy does not implement' },
       { argv: ['--no-cleanup'], field: '--no-cleanup', says: 'use --cleanup=false' },
       { argv: ['-x'], field: '-x', says: 'unknown flag' },
       { argv: ['ipvs'], field: 'argv', says: 'unexpected argument "ipvs"' },
@@ -343,7 +378,6 @@ winkernel:
       { argv: ['--config=f'], files: { f: header + 'ipvs:\n  syncPeriod: abc\n' }, field: 'ipvs.syncPeriod', says: '"abc" is not a duration' },
       { argv: ['--config=f'], files: { f: header + 'ipvs:\n  syncPeriod: 30\n' }, field: 'ipvs.syncPeriod', says: '30 is not a duration' },
       { argv: ['--config=f'], files: { f: header + 'ipvs:\n  minSyncPeriod: 5m\n' }, field: 'ipvs.minSyncPeriod', says: 'longer than the sync period' },
-      { argv: ['--config=f'], files: { f: header + 'ipvs:\n  schedular: rr\n' }, field: 'ipvs.schedular', says: 'unknown field' },
       { argv: ['--config=f'], files: { f: header + 'ipvs:\n  strictARP: "yes"\n' }, field: 'ipvs.strictARP', says: '"yes" is not a boolean' },
       { argv: ['--config=f'], files: { f: header + 'ipvs:\n  excludeCIDRs: [10.0.0.0/8, bogus]\n' }, field: 'ipvs.excludeCIDRs', says: '"bogus" is not a CIDR' },
       { argv: ['--config=f'], files: { f: header + 'ipvs: fast\n' }, field: 'ipvs', says: 'is not an object' },
@@ -374,6 +408,12 @@ winkernel:
     it('reports every problem at once', () => {
       const e = errorOf(['--ipvs-sync-period=abc', '--ipvs-scheduler=nope', '--log-format=xml', '--bogus', '--ipvs-strict-arp=maybe']);
       expect(e.issues.map((i) => i.field)).to.deep.equal(['--ipvs-strict-arp', '--bogus', '--ipvs-scheduler', '--ipvs-sync-period', '--log-format']);
+    });
+
+    it('reports a file\'s unusable header together with its bad values and bad flags', () => {
+      const file = 'apiVersion: kubeproxy.config.k8s.io/v1beta9\nkind: KubeProxyConfiguration\nschedular: x\nipvs:\n  syncPeriod: 30\n  strictARP: "yes"\n';
+      const e = errorOf(['--config=f', '--log-format=xml'], envWith({ f: file }));
+      expect(e.issues.map((i) => i.field)).to.have.members(['apiVersion', 'ipvs.syncPeriod', 'ipvs.strictARP', '--log-format']);
     });
 
     it('names a bad file value under the flag when a flag overrides it', () => {
