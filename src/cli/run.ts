@@ -198,7 +198,6 @@ async function serve(config: ProxyConfig, kernels: Kernels, log: Logger): Promis
     log.error('the IPVS netlink interface does not answer', { error: e });
     return { exitCode: 1 };
   }
-  await prepareKernel(config, kernels, log);
 
   const metrics = createProxyMetrics({ processMetrics: true });
   const idle = proxyIdleCollector();
@@ -256,6 +255,10 @@ async function serve(config: ProxyConfig, kernels: Kernels, log: Logger): Promis
     log.error('cannot reach the API server: no usable client configuration (--kubeconfig, --master, or in-cluster)', { error: e });
     return { exitCode: 1 };
   }
+  // only now that the settings and the client configuration are known good does the node change:
+  // a mistyped --kubeconfig in a crash loop leaves its sysctls alone. Nothing is programmed before
+  // both lists are in, so the sysctls still come first.
+  await prepareKernel(config, kernels, log);
 
   // after the lists are asked for: the API server prepares them meanwhile
   const servers: ObservabilityServer[] = [];

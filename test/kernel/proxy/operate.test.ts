@@ -49,6 +49,14 @@ describe('operating kube-ipvs-proxy', function () {
     expect(ipvsadmSave()).to.deep.equal(tableBefore);
   });
 
+  it('changes no sysctl when its client configuration is unusable (a mistyped --kubeconfig in a crash loop)', () => {
+    sh('sysctl -qw net.ipv4.conf.all.arp_ignore=0 net.ipv4.conf.all.arp_announce=0 net.ipv4.vs.conntrack=0');
+    const r = ProxyProcess.runToEnd(['--ipvs-strict-arp', '--kubeconfig', join(dir, 'no-such-kubeconfig')]);
+    expect(r.code).to.equal(1);
+    expect(r.output).to.include('no usable client configuration');
+    expect(run('sysctl', ['-n', 'net.ipv4.conf.all.arp_ignore', 'net.ipv4.conf.all.arp_announce', 'net.ipv4.vs.conntrack']).split('\n').map((l) => l.trim()).filter((l) => l !== '')).to.deep.equal(['0', '0', '0']);
+  });
+
   it('runs from a KubeProxyConfiguration file: its scheduler, strict ARP and timeouts reach the kernel', async () => {
     const file = join(dir, 'config.yaml');
     writeFileSync(
