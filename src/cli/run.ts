@@ -14,6 +14,7 @@ import {
   createHealthServer,
   createLogger,
   createMetricsServer,
+  keepServing,
   createProxyMetrics,
   nodeEligible,
   type Logger,
@@ -179,15 +180,19 @@ function reconcilerMetrics(metrics: ProxyMetrics, health: HealthTracker, idle: I
   };
 }
 
-async function startServer(server: ObservabilityServer, what: string, log: Logger): Promise<boolean> {
-  try {
-    const bound = await server.start();
-    log.info(`serving ${what}`, { address: `${bound.host}:${bound.port}` });
-    return true;
-  } catch (e) {
-    log.error(`could not serve ${what}; running without it`, { error: e });
-    return false;
-  }
+/** kube-proxy retries a health or metrics listener that cannot bind every 5 s, and so do we. */
+const SERVER_RETRY_MS = 5_000;
+
+function startServer(server: ObservabilityServer, what: string, log: Logger): { stop(): Promise<void> } {
+  return keepServing(server, {
+    retryMs: SERVER_RETRY_MS,
+    onServing: (bound, attempt) => log.info(`serving ${what}`, { address: bound.host.includes(':') ? `[${bound.host}]:${bound.port}` : `${bound.host}:${bound.port}`, attempt }),
+    onError: (e, attempt) => {
+      // said once at error level; the retries every 5 s only at -v=2
+      if (attempt === 1) log.error(`could not serve ${what}; running without it and retrying every ${SERVER_RETRY_MS / 1000} s`, { error: e });
+      else log.v(2)?.info(`still cannot serve ${what}`, { error: e, attempt });
+    },
+  });
 }
 
 async function serve(config: ProxyConfig, kernels: Kernels, log: Logger): Promise<CommandResult> {
@@ -261,14 +266,13 @@ async function serve(config: ProxyConfig, kernels: Kernels, log: Logger): Promis
   await prepareKernel(config, kernels, log);
 
   // after the lists are asked for: the API server prepares them meanwhile
-  const servers: ObservabilityServer[] = [];
+  const servers: Array<{ stop(): Promise<void> }> = [];
   if (config.healthzBindAddress) {
     const s = createHealthServer({ bindAddress: config.healthzBindAddress, health, nodeEligible: () => nodeEligible(node), metrics });
-    if (await startServer(s, '/healthz and /livez', log)) servers.push(s);
+    servers.push(startServer(s, '/healthz, /livez and /readyz', log));
   }
   if (config.metricsBindAddress) {
-    const s = createMetricsServer({ bindAddress: config.metricsBindAddress, metrics });
-    if (await startServer(s, '/metrics', log)) servers.push(s);
+    servers.push(startServer(createMetricsServer({ bindAddress: config.metricsBindAddress, metrics }), '/metrics', log));
   }
 
   const signal = await new Promise<string>((resolve) => {

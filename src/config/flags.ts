@@ -52,7 +52,7 @@ export const FLAGS: readonly FlagSpec[] = [
   { name: 'ipvs-graceful-period', setting: 'gracefulPeriod', kind: 'string', defaultText: '15m', help: 'how long a removed TCP real server with connections stays at weight 0 before deletion (0 = until no connections)' },
   { name: 'cluster-cidr', setting: 'clusterCIDR', kind: 'string', defaultText: '', help: 'pod CIDR(s), comma-separated, one per family' },
   { name: 'bind-address', setting: 'bindAddress', kind: 'string', defaultText: '0.0.0.0', help: "override of the node's primary IP (0.0.0.0 = detect)" },
-  { name: 'healthz-bind-address', setting: 'healthzBindAddress', kind: 'string', defaultText: '0.0.0.0:10256', help: 'IP:port for /healthz and /livez (empty = disabled)' },
+  { name: 'healthz-bind-address', setting: 'healthzBindAddress', kind: 'string', defaultText: '0.0.0.0:10256', help: 'IP:port for /healthz, /livez and /readyz; 0.0.0.0 serves IPv6 too, as in kube-proxy (empty = disabled)' },
   { name: 'metrics-bind-address', setting: 'metricsBindAddress', kind: 'string', defaultText: '127.0.0.1:10249', help: 'IP:port for /metrics (empty = disabled)' },
   { name: 'service-proxy-name', setting: 'serviceProxyName', kind: 'string', defaultText: '', help: 'serve Services labelled service.kubernetes.io/service-proxy-name=<this> (unset = only unlabelled Services)' },
   { name: 'v', setting: 'verbosity', kind: 'string', defaultText: '0', help: 'log verbosity 0..10 (2: watch errors, 4: every kernel change, 5+: debug and sync summaries)' },

@@ -13,6 +13,8 @@ export interface HealthStatus {
   readonly healthy: boolean;
   /** epoch ms of the last successful sync (0 = none yet) */
   readonly lastUpdatedMs: number;
+  /** a sync has succeeded since the start: the kernel holds what the initial lists asked for */
+  readonly synced: boolean;
   readonly currentMs: number;
 }
 
@@ -45,7 +47,7 @@ export class HealthTracker {
   status(): HealthStatus {
     const currentMs = this.#clock.now();
     const healthy = this.#oldestPendingMs === undefined || currentMs - this.#oldestPendingMs <= this.#timeoutMs;
-    return { healthy, lastUpdatedMs: this.#lastUpdatedMs, currentMs };
+    return { healthy, lastUpdatedMs: this.#lastUpdatedMs, synced: this.#lastUpdatedMs > 0, currentMs };
   }
 }
 

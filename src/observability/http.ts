@@ -1,5 +1,6 @@
-// The two HTTP listeners: /healthz and /livez on healthzBindAddress (kube-proxy's answers and
-// status codes), /metrics and /proxyMode on metricsBindAddress. No routing library: four paths.
+// The two HTTP listeners: /healthz, /livez and /readyz on healthzBindAddress (kube-proxy's answers
+// and status codes; /readyz is ours), /metrics, /proxyMode and /healthz on metricsBindAddress. No
+// routing library: a few paths. keepServing retries a listener that cannot bind, as kube-proxy does.
 import { createRequire } from 'node:module';
 import type * as Http from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
@@ -40,11 +41,25 @@ class SimpleServer implements ObservabilityServer {
     });
   }
 
-  start(): Promise<BindAddress> {
+  async start(): Promise<BindAddress> {
+    if (this.#bind.host !== '0.0.0.0') return this.#listen(this.#bind.host);
+    // Go's listener, kube-proxy's, takes 0.0.0.0 as every address of both families: so does "::"
+    // here (Node's sockets are dual-stack unless told otherwise), while Node's 0.0.0.0 is IPv4
+    // alone and the kubelet probes an IPv6 node by its IPv6 address. Without IPv6: 0.0.0.0.
+    try {
+      return await this.#listen('::');
+    } catch (e: unknown) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code !== 'EAFNOSUPPORT' && code !== 'EADDRNOTAVAIL') throw e;
+      return this.#listen('0.0.0.0');
+    }
+  }
+
+  #listen(host: string): Promise<BindAddress> {
     return new Promise((resolve, reject) => {
       const onError = (e: Error): void => reject(e);
       this.#server.once('error', onError);
-      this.#server.listen(this.#bind.port, this.#bind.host, () => {
+      this.#server.listen(this.#bind.port, host, () => {
         this.#server.off('error', onError);
         const a = this.#server.address() as AddressInfo;
         resolve({ host: a.address, port: a.port });
@@ -91,13 +106,15 @@ export interface HealthServerOptions {
 /**
  * /healthz: 200 when the proxy is healthy and the node eligible, else 503, body
  * {"lastUpdated","currentTime","nodeEligible"}. /livez: the proxy's health alone, no node check.
- * As in kube-proxy, a healthy answer reports lastUpdated = currentTime.
+ * As in kube-proxy, a healthy answer reports lastUpdated = currentTime. /readyz: as /healthz, but
+ * 503 until the first successful sync (kube-proxy's /healthz is healthy while it starts up, so a
+ * readiness probe on it passes before anything is programmed).
  */
 export function createHealthServer(options: HealthServerOptions): ObservabilityServer {
   return new SimpleServer(options.bindAddress, (req, res) => {
     if (!methodAllowed(req, res)) return;
     const path = pathOf(req);
-    if (path !== '/healthz' && path !== '/livez') {
+    if (path !== '/healthz' && path !== '/livez' && path !== '/readyz') {
       reply(res, req, 404, 'text/plain; charset=utf-8', '404 page not found\n');
       return;
     }
@@ -111,9 +128,9 @@ export function createHealthServer(options: HealthServerOptions): ObservabilityS
       return;
     }
     const eligible = options.nodeEligible?.() ?? true;
-    const healthy = status.healthy && eligible;
+    const healthy = status.healthy && eligible && (path === '/healthz' || status.synced);
     const code = healthy ? 200 : 503;
-    options.metrics?.healthzAnswered(code);
+    if (path === '/healthz') options.metrics?.healthzAnswered(code);
     const lastUpdated = healthy ? current : new Date(status.lastUpdatedMs).toISOString();
     reply(res, req, code, 'application/json', JSON.stringify({ lastUpdated, currentTime: current, nodeEligible: eligible }));
   });
@@ -124,13 +141,56 @@ export interface MetricsServerOptions {
   readonly metrics: ProxyMetrics;
 }
 
-/** /metrics (Prometheus text) and /proxyMode ("ipvs", as kube-proxy answers it). */
+/** /metrics (Prometheus text), /proxyMode ("ipvs") and /healthz ("ok"), as kube-proxy's metrics server answers them. */
 export function createMetricsServer(options: MetricsServerOptions): ObservabilityServer {
   return new SimpleServer(options.bindAddress, async (req, res) => {
     if (!methodAllowed(req, res)) return;
     const path = pathOf(req);
     if (path === '/metrics') reply(res, req, 200, options.metrics.contentType, await options.metrics.exposition());
     else if (path === '/proxyMode') reply(res, req, 200, 'text/plain; charset=utf-8', 'ipvs');
+    else if (path === '/healthz') reply(res, req, 200, 'text/plain; charset=utf-8', 'ok');
     else reply(res, req, 404, 'text/plain; charset=utf-8', '404 page not found\n');
   });
+}
+
+export interface KeepServingOptions {
+  /** wait between two attempts to bind (kube-proxy: 5 s) */
+  readonly retryMs: number;
+  /** an attempt failed; `attempt` counts from 1 */
+  readonly onError: (e: unknown, attempt: number) => void;
+  readonly onServing: (bound: BindAddress, attempt: number) => void;
+}
+
+/**
+ * Starts `server` and, while it cannot bind (the port still held by the kube-proxy being replaced,
+ * an address not yet up), tries again every `retryMs` until it can or is stopped; the proxy serves
+ * meanwhile. stop() ends the attempts and the server.
+ */
+export function keepServing(server: ObservabilityServer, options: KeepServingOptions): { stop(): Promise<void> } {
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  let attempt = 0;
+  const tryStart = (): void => {
+    attempt++;
+    server.start().then(
+      (bound) => {
+        if (stopped) void server.stop();
+        else options.onServing(bound, attempt);
+      },
+      (e: unknown) => {
+        if (stopped) return;
+        options.onError(e, attempt);
+        timer = setTimeout(tryStart, options.retryMs);
+        timer.unref();
+      },
+    );
+  };
+  tryStart();
+  return {
+    stop: async () => {
+      stopped = true;
+      clearTimeout(timer);
+      await server.stop();
+    },
+  };
 }

@@ -15,7 +15,7 @@ export interface ProxyMetrics {
   syncFinished(seconds: number, succeeded: boolean, finishedAtMs: number, kind: 'full' | 'partial'): void;
   /** a change was queued for the next sync (sync_proxy_rules_last_queued_timestamp_seconds) */
   syncQueued(atMs: number): void;
-  /** from an EndpointSlice's last-change-trigger-time to its programming in the kernel */
+  /** from the first change a sync applies being queued to that sync's end (kube-proxy starts at the slice's trigger time) */
   observeNetworkProgramming(seconds: number): void;
   serviceChangesSeen(count?: number): void;
   setServiceChangesPending(count: number): void;

@@ -54,7 +54,7 @@ describe('hack/deploy manifests', () => {
     expect(only<V1ServiceAccount>('ServiceAccount').metadata?.namespace).to.equal('kube-system');
   });
 
-  it('grant list/watch on services, endpointslices and nodes, create/patch on events, and nothing else', () => {
+  it('grant list/watch on services, endpointslices and nodes, and nothing else (the proxy posts no Events)', () => {
     const granted = new Set<string>();
     for (const rule of only<V1ClusterRole>('ClusterRole').rules ?? []) {
       expect(rule.resourceNames, 'no per-name rules').to.equal(undefined);
@@ -64,11 +64,9 @@ describe('hack/deploy manifests', () => {
           for (const verb of rule.verbs) granted.add(`${group}/${resource}:${verb}`);
     }
     expect([...granted].sort()).to.deep.equal([
-      '/events:create', '/events:patch',
       '/nodes:list', '/nodes:watch',
       '/services:list', '/services:watch',
       'discovery.k8s.io/endpointslices:list', 'discovery.k8s.io/endpointslices:watch',
-      'events.k8s.io/events:create', 'events.k8s.io/events:patch',
     ]);
   });
 
@@ -111,10 +109,10 @@ describe('hack/deploy manifests', () => {
     expect(container().args).to.include('--hostname-override=$(NODE_NAME)');
   });
 
-  it('probe liveness on /livez and readiness on /healthz, port 10256', () => {
+  it('probe liveness on /livez and readiness on /readyz (ready once the first sync is done), port 10256', () => {
     const c = container();
     expect(c.livenessProbe?.httpGet).to.include({ path: '/livez', port: 10256 });
-    expect(c.readinessProbe?.httpGet).to.include({ path: '/healthz', port: 10256 });
+    expect(c.readinessProbe?.httpGet).to.include({ path: '/readyz', port: 10256 });
   });
 });
 

@@ -1,10 +1,12 @@
 // /healthz, /livez and /metrics over real HTTP on 127.0.0.1, with a hand-driven clock.
 import { expect } from 'chai';
+import { createServer } from 'node:net';
 import {
   createHealthServer,
   createMetricsServer,
   createProxyMetrics,
   HealthTracker,
+  keepServing,
   nodeEligible,
   type BindAddress,
   type ObservabilityServer,
@@ -82,6 +84,82 @@ describe('observability/http', () => {
     expect(sample(text, 'kubeproxy_proxy_healthz_total{code="503"}')).to.equal(2);
     expect(sample(text, 'kubeproxy_proxy_livez_total{code="200"}')).to.equal(2);
     expect(sample(text, 'kubeproxy_proxy_livez_total{code="503"}')).to.equal(1);
+  });
+
+  it('answers /readyz 503 until the first successful sync, then as /healthz', async () => {
+    const clock = new ManualClock();
+    const health = new HealthTracker(60_000, clock);
+    let eligible = true;
+    const at = await start(createHealthServer({ bindAddress: { host: '127.0.0.1', port: 0 }, health, nodeEligible: () => eligible }));
+    // starting: /healthz is healthy (kube-proxy's rule), /readyz is not
+    expect((await get(at, '/healthz')).status).to.equal(200);
+    health.queuedUpdate(); // the lists are in, the first sync is due
+    expect((await get(at, '/readyz')).status).to.equal(503);
+    health.queuedUpdate(); // a failed first sync queues again
+    clock.advance(1000);
+    expect((await get(at, '/readyz')).status).to.equal(503);
+    health.updated();
+    const iso = new Date(clock.ms).toISOString();
+    expect(await get(at, '/readyz')).to.deep.equal({ status: 200, body: { lastUpdated: iso, currentTime: iso, nodeEligible: true } });
+    eligible = false;
+    expect((await get(at, '/readyz')).status).to.equal(503);
+    eligible = true;
+    health.queuedUpdate();
+    clock.advance(60_001);
+    expect((await get(at, '/readyz')).status).to.equal(503);
+  });
+
+  it('listens on every address of both families for 0.0.0.0, as a Go listener does', async () => {
+    const at = await start(createHealthServer({ bindAddress: { host: '0.0.0.0', port: 0 }, health: new HealthTracker(60_000) }));
+    expect((await get({ host: '127.0.0.1', port: at.port }, '/livez')).status).to.equal(200);
+    expect((await get({ host: '[::1]', port: at.port }, '/livez')).status).to.equal(200);
+  });
+
+  it('keeps trying to bind a port that is taken, and serves once it is free', async () => {
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const port = (blocker.address() as { port: number }).port;
+    const errors: string[] = [];
+    let serving: { bound: BindAddress; attempt: number } | undefined;
+    const server = createMetricsServer({ bindAddress: { host: '127.0.0.1', port }, metrics: createProxyMetrics() });
+    const kept = keepServing(server, {
+      retryMs: 20,
+      onError: (e) => errors.push((e as NodeJS.ErrnoException).code ?? String(e)),
+      onServing: (bound, attempt) => (serving = { bound, attempt }),
+    });
+    try {
+      while (errors.length < 3) await new Promise((r) => setTimeout(r, 10));
+      expect(serving).to.equal(undefined);
+      await new Promise((resolve) => blocker.close(resolve));
+      while (serving === undefined) await new Promise((r) => setTimeout(r, 10));
+      expect(serving.bound.port).to.equal(port);
+      expect(serving.attempt).to.be.greaterThan(3);
+      expect(new Set(errors)).to.deep.equal(new Set(['EADDRINUSE']));
+      expect(await (await fetch(`http://127.0.0.1:${port}/healthz`)).text()).to.equal('ok');
+    } finally {
+      await kept.stop();
+    }
+    let refused: unknown;
+    await fetch(`http://127.0.0.1:${port}/healthz`).catch((e: unknown) => (refused = e));
+    expect(refused).to.be.instanceOf(Error);
+  });
+
+  it('stops retrying once stopped', async () => {
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const port = (blocker.address() as { port: number }).port;
+    let attempts = 0;
+    const kept = keepServing(createMetricsServer({ bindAddress: { host: '127.0.0.1', port }, metrics: createProxyMetrics() }), {
+      retryMs: 10,
+      onError: () => attempts++,
+      onServing: () => expect.fail('must not serve'),
+    });
+    while (attempts < 2) await new Promise((r) => setTimeout(r, 5));
+    await kept.stop();
+    const after = attempts;
+    await new Promise((resolve) => blocker.close(resolve));
+    await new Promise((r) => setTimeout(r, 60));
+    expect(attempts).to.equal(after);
   });
 
   it('refuses other paths and methods', async () => {
