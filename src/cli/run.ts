@@ -176,6 +176,7 @@ function reconcilerMetrics(metrics: ProxyMetrics, health: HealthTracker, idle: I
     objectRejected: (reason, n) => metrics.objectRejected(reason, n),
     setProgrammed: (counts) => metrics.setProgrammed(counts),
     setGracefulTerminations: (n) => metrics.setGracefulTerminations(n),
+    setNoLocalEndpoints: (policy, n) => metrics.setNoLocalEndpoints(policy, n),
     auditRead: (s) => metrics.auditRead(s),
   };
 }

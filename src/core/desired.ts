@@ -18,9 +18,14 @@ import type { VirtualServerState } from './state.js';
 export interface ServiceDesired {
   readonly virtualServers: ReadonlyMap<VirtualServerKey, VirtualServerState>;
   readonly rejections: readonly Rejection[];
+  /**
+   * virtual servers of an internalTrafficPolicy Local Service left without real servers although
+   * the Service has usable endpoints on other nodes (kube-proxy's no_local_endpoints count)
+   */
+  readonly noLocalEndpoints: number;
 }
 
-const EMPTY: ServiceDesired = { virtualServers: new Map(), rejections: [] };
+const EMPTY: ServiceDesired = { virtualServers: new Map(), rejections: [], noLocalEndpoints: 0 };
 
 /** True when this proxy must leave the Service alone (not an error). */
 export function isIgnoredService(service: ServiceLike, config: CoreConfig): boolean {
@@ -125,10 +130,11 @@ export function desiredForService(key: string, service: ServiceLike, slices: rea
 
   noteUnservedParts(spec, object, rejections);
   const settings = virtualServerSettings(service, config, object, rejections);
-  if (!settings || vips.length === 0) return { virtualServers: new Map(), rejections };
+  if (!settings || vips.length === 0) return { virtualServers: new Map(), rejections, noLocalEndpoints: 0 };
 
   const localOnly = spec.internalTrafficPolicy === 'Local';
   const virtualServers = new Map<VirtualServerKey, VirtualServerState>();
+  let noLocalEndpoints = 0;
   for (const port of spec.ports ?? []) {
     const protocol = port.protocol ?? 'TCP';
     const portName = port.name ?? '';
@@ -165,11 +171,16 @@ export function desiredForService(key: string, service: ServiceLike, slices: rea
         { family: vip.family, portName, protocol, localOnly, nodeName: config.nodeName },
         rejections,
       );
+      // counted as kube-proxy does: endpoints exist, none here (a Service with none at all is not)
+      if (localOnly && realServers.size === 0) {
+        const anywhere = selectRealServers(slices, { family: vip.family, portName, protocol, localOnly: false, nodeName: config.nodeName }, []);
+        if (anywhere.size > 0) noLocalEndpoints++;
+      }
       virtualServers.set(vsKey, { server, realServers });
     }
   }
   // a bad endpoint is seen once per (VIP, port); report it once
-  if (rejections.length < 2) return { virtualServers, rejections };
+  if (rejections.length < 2) return { virtualServers, rejections, noLocalEndpoints };
   const unique = new Map(rejections.map((r) => [`${r.reason}|${r.object}|${r.detail}`, r]));
-  return { virtualServers, rejections: [...unique.values()] };
+  return { virtualServers, rejections: [...unique.values()], noLocalEndpoints };
 }

@@ -32,6 +32,8 @@ export interface ReconcilerMetrics {
   objectRejected(reason: string, count?: number): void;
   setProgrammed(counts: { readonly virtualServers: number; readonly realServers: number; readonly addresses: number }): void;
   setGracefulTerminations(count: number): void;
+  /** virtual servers of internalTrafficPolicy Local Services with endpoints, none on this node */
+  setNoLocalEndpoints(policy: 'internal' | 'external', count: number): void;
   /** a periodic audit's kernel read took `seconds` (it runs beside the syncs of changes) */
   auditRead(seconds: number): void;
 }
@@ -56,6 +58,7 @@ export const nullMetrics: ReconcilerMetrics = {
   objectRejected: () => undefined,
   setProgrammed: () => undefined,
   setGracefulTerminations: () => undefined,
+  setNoLocalEndpoints: () => undefined,
   auditRead: () => undefined,
 };
 

@@ -154,6 +154,19 @@ describe('core: desiredForService', () => {
     },
     { name: 'SCTP ports are programmed', service: svc({ ports: [{ name: 's', port: 9000, protocol: 'SCTP' }] }), lines: ['SCTP/10.96.0.10:9000 rr 0x0 0 /32 -> '] },
   ];
+  it('counts the virtual servers of a Local Service that has endpoints, none on this node (kube-proxy\'s no_local_endpoints)', () => {
+    const local = svc({ internalTrafficPolicy: 'Local', ports: [{ name: 'http', port: 80 }, { name: 'dns', port: 53, protocol: 'UDP' }] });
+    const ports = [{ name: 'http', port: 8080 }, { name: 'dns', port: 5353, protocol: 'UDP' }];
+    const count = (service: ServiceLike, slices: ReturnType<typeof slice>[], cfg: CoreConfig = config): number => desiredForService('default/web', service, slices, cfg).noLocalEndpoints;
+    expect(count(local, [slice([ep('10.244.1.5', undefined, 'node-b')], { ports })])).to.equal(2);
+    expect(count(local, [slice([ep('10.244.1.5', undefined, 'node-b'), ep('10.244.0.5', undefined, 'node-a')], { ports })])).to.equal(0);
+    expect(count(local, [])).to.equal(0); // no endpoints at all: not counted, as in kube-proxy
+    expect(count(local, [slice([ep('10.244.1.5', { ready: false, serving: false }, 'node-b')], { ports })])).to.equal(0); // none usable
+    expect(count(svc({ ports: local.spec?.ports }), [slice([ep('10.244.1.5', undefined, 'node-b')], { ports })])).to.equal(0); // Cluster policy
+    // per virtual server: one port whose endpoints are elsewhere, one with none
+    expect(count(local, [slice([ep('10.244.1.5', undefined, 'node-b')], { ports: [{ name: 'http', port: 8080 }] })])).to.equal(1);
+  });
+
   for (const c of cases) {
     it(c.name, () => {
       const r = render(c.service, c.slices ?? [], c.cfg ?? config);

@@ -62,6 +62,24 @@ describe('Reconciler', () => {
     expect(env.reconciler.health().lastResult?.failures).to.deep.equal([]);
   });
 
+  it('reports the Local Services with endpoints but none on this node, as of each sync', async () => {
+    const env = new Env();
+    const series = 'kubeproxy_sync_proxy_rules_no_local_endpoints_total{traffic_policy="internal"}';
+    const local = service('local', '10.96.0.40', [{ name: 'http', port: 80 }], { internalTrafficPolicy: 'Local' });
+    const remote = { addresses: ['10.244.1.9'], nodeName: 'node-b' };
+    await started(env, [['default/web', web], ['default/local', local]], [['default/web-x', webSlice], ['default/local-x', slice('local', [remote])]]);
+    expect(await env.metric(series)).to.equal(1);
+    env.reconciler.endpointSliceChanged('default/local-x', slice('local', [remote, { addresses: ['10.244.0.9'], nodeName: 'node-a' }]));
+    await env.advance(1_000);
+    expect(await env.metric(series)).to.equal(0);
+    env.reconciler.endpointSliceChanged('default/local-x', slice('local', [remote]));
+    await env.advance(1_000);
+    expect(await env.metric(series)).to.equal(1);
+    env.reconciler.serviceChanged('default/local', undefined);
+    await env.advance(1_000);
+    expect(await env.metric(series)).to.equal(0);
+  });
+
   it('an audit with no drift writes nothing', async () => {
     const env = new Env();
     await started(env);
