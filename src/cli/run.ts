@@ -2,7 +2,7 @@
 // or run the proxy until SIGTERM/SIGINT. Every error path logs one clear line and returns a code.
 import { existsSync, readFileSync } from 'node:fs';
 import type { ProxyConfig } from '../config/index.js';
-import { parseProxyConfig, processConfigEnvironment, PROTOBUF_CONTENT_TYPE, writeKubeProxyConfiguration } from '../config/index.js';
+import { formatHostPort, parseProxyConfig, processConfigEnvironment, PROTOBUF_CONTENT_TYPE, writeKubeProxyConfiguration } from '../config/index.js';
 import { startClusterSource, type ClusterSource } from '../cluster/index.js';
 import { parseCidrs } from '../core/index.js';
 import { openIpvsKernel } from '../ipvs/index.js';
@@ -187,7 +187,7 @@ const SERVER_RETRY_MS = 5_000;
 function startServer(server: ObservabilityServer, what: string, log: Logger): { stop(): Promise<void> } {
   return keepServing(server, {
     retryMs: SERVER_RETRY_MS,
-    onServing: (bound, attempt) => log.info(`serving ${what}`, { address: bound.host.includes(':') ? `[${bound.host}]:${bound.port}` : `${bound.host}:${bound.port}`, attempt }),
+    onServing: (bound, attempt) => log.info(`serving ${what}`, { address: formatHostPort(bound), attempt }),
     onError: (e, attempt) => {
       // said once at error level; the retries every 5 s only at -v=2
       if (attempt === 1) log.error(`could not serve ${what}; running without it and retrying every ${SERVER_RETRY_MS / 1000} s`, { error: e });

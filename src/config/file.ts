@@ -125,7 +125,8 @@ export function readKubeProxyConfiguration(text: string, fileName: string): File
   return { settings, warnings, issues };
 }
 
-function hostPortText(hp: HostPort | undefined): string {
+/** "IP:port", "[IPv6]:port", or "" for none: how kube-proxy writes a bind address. */
+export function formatHostPort(hp: HostPort | undefined): string {
   if (hp === undefined) return '';
   return hp.host.includes(':') ? `[${hp.host}]:${hp.port}` : `${hp.host}:${hp.port}`;
 }
@@ -143,8 +144,8 @@ export function renderKubeProxyConfiguration(config: ProxyConfig): string {
     logging: { format: config.logFormat, verbosity: config.verbosity },
     hostnameOverride: config.hostnameOverride ?? '',
     bindAddress: config.bindAddress ?? '0.0.0.0',
-    healthzBindAddress: hostPortText(config.healthzBindAddress),
-    metricsBindAddress: hostPortText(config.metricsBindAddress),
+    healthzBindAddress: formatHostPort(config.healthzBindAddress),
+    metricsBindAddress: formatHostPort(config.metricsBindAddress),
     clusterCIDR: config.clusterCIDRs.join(','),
     ipvs: {
       scheduler: config.ipvs.scheduler,
