@@ -175,9 +175,8 @@ export class Reconciler implements ClusterObjectHandler {
   /** desired virtual servers per address: an address is desired while this is > 0 */
   readonly #addressRefs = new Map<string, number>();
   #desiredRealServers = 0;
-  /** per Service, its virtual servers with no local endpoint under internalTrafficPolicy Local */
+  /** per Service, its virtual servers with no local endpoint under internalTrafficPolicy Local (only those with any) */
   readonly #noLocalEndpoints = new Map<string, number>();
-  #noLocalEndpointsTotal = 0;
   /** changes seen since the last sync took them, for kube-proxy's *_changes_pending gauges */
   #pendingServiceChanges = 0;
   #pendingEndpointChanges = 0;
@@ -482,7 +481,9 @@ export class Reconciler implements ClusterObjectHandler {
     this.#metrics.setProgrammed({ virtualServers: this.#desired.size, realServers: this.#desiredRealServers + terminating, addresses: this.#addressRefs.size });
     this.#metrics.setGracefulTerminations(terminating);
     // externalTrafficPolicy is not implemented (no node ports or load-balancer IPs): always 0
-    this.#metrics.setNoLocalEndpoints('internal', this.#noLocalEndpointsTotal);
+    let noLocalEndpoints = 0;
+    for (const n of this.#noLocalEndpoints.values()) noLocalEndpoints += n;
+    this.#metrics.setNoLocalEndpoints('internal', noLocalEndpoints);
     return result;
   }
 
@@ -557,16 +558,12 @@ export class Reconciler implements ClusterObjectHandler {
     }
     for (const set of this.#waiting.values()) set.delete(serviceKey);
     this.#claims.delete(serviceKey);
-    this.#noLocalEndpointsTotal -= this.#noLocalEndpoints.get(serviceKey) ?? 0;
     this.#noLocalEndpoints.delete(serviceKey);
 
     const service = this.#store.service(serviceKey);
     if (!service) return 0;
     const result = desiredForService(serviceKey, service, this.#store.slicesOf(serviceKey), this.#config);
-    if (result.noLocalEndpoints > 0) {
-      this.#noLocalEndpoints.set(serviceKey, result.noLocalEndpoints);
-      this.#noLocalEndpointsTotal += result.noLocalEndpoints;
-    }
+    if (result.noLocalEndpoints > 0) this.#noLocalEndpoints.set(serviceKey, result.noLocalEndpoints);
     const rejections: Rejection[] = [...result.rejections];
     const claimed: VirtualServerKey[] = [];
     for (const [k, computed] of result.virtualServers) {
