@@ -44,6 +44,6 @@ RUN for name in kube-proxy kube-ipvs-proxy; do \
       printf '#!/bin/sh\nexec node /app/dist/kube-ipvs-proxy.mjs "$@"\n' > "/usr/local/bin/$name" && chmod 0755 "/usr/local/bin/$name"; \
     done \
  && /usr/local/bin/kube-proxy --version
-# health on 0.0.0.0:10256 (/healthz, /livez); metrics on 127.0.0.1:10249 (/metrics)
+# health on 0.0.0.0:10256, IPv6 too (/healthz, /livez, /readyz); metrics on 127.0.0.1:10249 (/metrics)
 EXPOSE 10256
 ENTRYPOINT ["node", "/app/dist/kube-ipvs-proxy.mjs"]

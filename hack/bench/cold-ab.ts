@@ -44,7 +44,7 @@ async function child(shape: Shape, variant: string): Promise<void> {
   // the objects and list bodies just built are garbage or old: collect them now, not while the proxy starts
   (globalThis as { gc?: () => void }).gc?.();
   const cpu0 = process.cpuUsage();
-  const stat0 = guestCpuTicks();
+  const idle0 = guestIdleTicks();
   const t0 = performance.now();
   const proxy = spawn(process.execPath, [...flags, bin, ...proxyArgs(kubeconfig, '1h'), ...extraArgs], { stdio: process.env['COLD_ERR'] ? ['ignore', openSync(process.env['COLD_ERR'], 'a'), openSync(process.env['COLD_ERR'], 'a')] : 'ignore' });
   const exited = new Promise((resolve) => proxy.on('exit', resolve));
@@ -54,7 +54,7 @@ async function child(shape: Shape, variant: string): Promise<void> {
   }
   const ms = performance.now() - t0;
   const cpu1 = process.cpuUsage(cpu0);
-  const stat1 = guestCpuTicks();
+  const idle1 = guestIdleTicks();
   const faults = minorFaults(proxy.pid ?? 0);
   proxy.kill('SIGTERM');
   await exited;
@@ -62,14 +62,14 @@ async function child(shape: Shape, variant: string): Promise<void> {
   await api.close();
   // the bench's own CPU (fake API server, poller) and the machine's idle time in the same window
   const benchCpuMs = Math.round((cpu1.user + cpu1.system) / 1000);
-  const idleMs = (stat1.idle - stat0.idle) * 10;
+  const idleMs = (idle1 - idle0) * 10;
   process.stdout.write(`${JSON.stringify({ ms, ...faults, benchCpuMs, idleMs })}\n`);
 }
 
 /** The machine's idle (idle + iowait) clock ticks so far, from /proc/stat. */
-function guestCpuTicks(): { idle: number } {
+function guestIdleTicks(): number {
   const cpu = readFileSync('/proc/stat', 'utf8').split('\n')[0]?.trim().split(/\s+/).slice(1).map(Number) ?? [];
-  return { idle: (cpu[3] ?? 0) + (cpu[4] ?? 0) };
+  return (cpu[3] ?? 0) + (cpu[4] ?? 0);
 }
 
 /** The proxy's minor page faults so far, its peak RSS (MiB) and its CPU time (user + system, 10 ms ticks): in UML every fresh page costs ~25 µs. */
