@@ -4,7 +4,8 @@
 //   bash hack/kernel-run.sh -- bash hack/with-node.sh node dist/hack/bench/cold-ab.js 5 2000x5 "" "--max-semi-space-size=8"
 // A variant is a string of Node flags, optionally led by NOGZIP (the fake API server answers lists
 // uncompressed) and then BIN=<path> (that command instead of dist/kube-ipvs-proxy.mjs); words after
-// " -- " are added to the proxy's own flags. Prints each variant's median and runs (ms from spawn
+// " -- " are added to the proxy's own flags. The variant FLOOR runs hack/bench/floor.js instead (spawn until it exits), so
+// the proxy can be set beside its floor run by run. Prints each variant's median and runs (ms from spawn
 // until the kernel holds the last Service's real servers); each run's line also gives the proxy's
 // faults, peak RSS and CPU, the bench's own CPU in the window (the fake API server answering, the
 // poller) and the machine's idle time. COLD_ERR=<file> appends the proxy's output to that file
@@ -21,6 +22,7 @@ import { parseShape, virtualServerOf, type Shape } from './rules.js';
 import { BENCH_NODE_FLAGS, apiObjects, proxyArgs, quiesce, warmListCache } from './table.js';
 
 const SELF = fileURLToPath(import.meta.url);
+const FLOOR = fileURLToPath(new URL('./floor.js', import.meta.url));
 
 /** One cold start in this (fresh) network namespace; prints {"ms": …}. */
 async function child(shape: Shape, variant: string): Promise<void> {
@@ -35,6 +37,7 @@ async function child(shape: Shape, variant: string): Promise<void> {
     flags = flags.slice(1);
   }
   execFileSync('ip', ['link', 'set', 'lo', 'up']);
+  if (variant.trim() === 'FLOOR') return floorChild(shape);
   const api = await FakeApiServer.start({ noCompression });
   api.createMany(apiObjects(shape));
   const kubeconfig = api.writeKubeconfig();
@@ -66,18 +69,35 @@ async function child(shape: Shape, variant: string): Promise<void> {
   process.stdout.write(`${JSON.stringify({ ms, ...faults, benchCpuMs, idleMs })}\n`);
 }
 
+/** The floor (hack/bench/floor.js) from spawn to exit, with the same readings as a proxy run (its own, from inside it). */
+async function floorChild(shape: Shape): Promise<void> {
+  (globalThis as { gc?: () => void }).gc?.();
+  const cpu0 = process.cpuUsage();
+  const idle0 = guestIdleTicks();
+  const t0 = performance.now();
+  const out = execFileSync(process.execPath, [FLOOR, `${shape.services}x${shape.reals}`], { encoding: 'utf8' });
+  const ms = performance.now() - t0;
+  const cpu1 = process.cpuUsage(cpu0);
+  const idleMs = (guestIdleTicks() - idle0) * 10;
+  const floor = JSON.parse(out.trim().split('\n').at(-1) ?? '{}') as { minflt: number; maxRssMiB: number; userMs: number; sysMs: number };
+  const benchCpuMs = Math.round((cpu1.user + cpu1.system) / 1000);
+  process.stdout.write(`${JSON.stringify({ ms, minflt: floor.minflt, hwmMiB: floor.maxRssMiB, cpuMs: floor.userMs + floor.sysMs, userMs: floor.userMs, sysMs: floor.sysMs, benchCpuMs, idleMs })}\n`);
+}
+
 /** The machine's idle (idle + iowait) clock ticks so far, from /proc/stat. */
 function guestIdleTicks(): number {
   const cpu = readFileSync('/proc/stat', 'utf8').split('\n')[0]?.trim().split(/\s+/).slice(1).map(Number) ?? [];
   return (cpu[3] ?? 0) + (cpu[4] ?? 0);
 }
 
-/** The proxy's minor page faults so far, its peak RSS (MiB) and its CPU time (user + system, 10 ms ticks): in UML every fresh page costs ~25 µs. */
-function minorFaults(pid: number): { minflt: number; hwmMiB: number; cpuMs: number } {
+/** The proxy's minor page faults so far, its peak RSS (MiB) and its CPU time (user, system, 10 ms ticks): in UML every fresh page costs ~25 µs. */
+function minorFaults(pid: number): { minflt: number; hwmMiB: number; cpuMs: number; userMs: number; sysMs: number } {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   const hwm = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return { minflt: Number(fields[7]), hwmMiB: Math.round(Number(hwm?.[1] ?? NaN) / 1024), cpuMs: (Number(fields[11]) + Number(fields[12])) * 10 };
+  const userMs = Number(fields[11]) * 10;
+  const sysMs = Number(fields[12]) * 10;
+  return { minflt: Number(fields[7]), hwmMiB: Math.round(Number(hwm?.[1] ?? NaN) / 1024), cpuMs: userMs + sysMs, userMs, sysMs };
 }
 
 async function main(runs: number, shapeText: string, variants: readonly string[]): Promise<void> {

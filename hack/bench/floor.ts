@@ -19,4 +19,4 @@ ipvs.close();
 link.close();
 if (a.failures.length + r.failures.length > 0) throw new Error(`floor: ${a.failures.length + r.failures.length} operations failed`);
 const usage = process.resourceUsage();
-console.log(JSON.stringify({ innerMs: performance.now() - t0, minflt: usage.minorPageFault, maxRssMiB: Math.round(usage.maxRSS / 1024) }));
+console.log(JSON.stringify({ innerMs: performance.now() - t0, minflt: usage.minorPageFault, maxRssMiB: Math.round(usage.maxRSS / 1024), userMs: Math.round(usage.userCPUTime / 1000), sysMs: Math.round(usage.systemCPUTime / 1000) }));
