@@ -2,7 +2,7 @@
 // or run the proxy until SIGTERM/SIGINT. Every error path logs one clear line and returns a code.
 import { existsSync, readFileSync } from 'node:fs';
 import type { ProxyConfig } from '../config/index.js';
-import { formatHostPort, parseProxyConfig, processConfigEnvironment, PROTOBUF_CONTENT_TYPE, writeKubeProxyConfiguration } from '../config/index.js';
+import { formatHostPort, kubeProxyConfiguration, parseProxyConfig, processConfigEnvironment, PROTOBUF_CONTENT_TYPE, writeKubeProxyConfiguration } from '../config/index.js';
 import { startClusterSource, type ClusterSource } from '../cluster/index.js';
 import { parseCidrs } from '../core/index.js';
 import { openIpvsKernel } from '../ipvs/index.js';
@@ -273,7 +273,7 @@ async function serve(config: ProxyConfig, kernels: Kernels, log: Logger): Promis
     servers.push(startServer(s, '/healthz, /livez and /readyz', log));
   }
   if (config.metricsBindAddress) {
-    servers.push(startServer(createMetricsServer({ bindAddress: config.metricsBindAddress, metrics }), '/metrics', log));
+    servers.push(startServer(createMetricsServer({ bindAddress: config.metricsBindAddress, metrics, configuration: kubeProxyConfiguration(config) }), '/metrics', log));
   }
 
   const signal = await new Promise<string>((resolve) => {

@@ -131,12 +131,9 @@ export function formatHostPort(hp: HostPort | undefined): string {
   return hp.host.includes(':') ? `[${hp.host}]:${hp.port}` : `${hp.host}:${hp.port}`;
 }
 
-/**
- * The effective configuration as a KubeProxyConfiguration document (YAML) that kube-proxy itself
- * would also accept. Settings without a v1alpha1 field are listed in a leading comment.
- */
-export function renderKubeProxyConfiguration(config: ProxyConfig): string {
-  const doc = {
+/** The effective configuration as a KubeProxyConfiguration object (v1alpha1 fields only). */
+export function kubeProxyConfiguration(config: ProxyConfig): Record<string, unknown> {
+  return {
     apiVersion: KUBE_PROXY_API_VERSION,
     kind: KUBE_PROXY_KIND,
     mode: 'ipvs',
@@ -158,6 +155,13 @@ export function renderKubeProxyConfiguration(config: ProxyConfig): string {
       udpTimeout: formatGoDuration(config.ipvs.udpTimeoutMs),
     },
   };
+}
+
+/**
+ * The effective configuration as a KubeProxyConfiguration document (YAML) that kube-proxy itself
+ * would also accept. Settings without a v1alpha1 field are listed in a leading comment.
+ */
+export function renderKubeProxyConfiguration(config: ProxyConfig): string {
   const notes = [
     '# Effective configuration written by kube-ipvs-proxy --write-config-to.',
     '# Settings without a KubeProxyConfiguration field (pass them as flags):',
@@ -167,5 +171,5 @@ export function renderKubeProxyConfiguration(config: ProxyConfig): string {
   ];
   if (config.healthzBindAddress === undefined) notes.push('#   --healthz-bind-address= (disabled; an empty field below means the default)');
   if (config.metricsBindAddress === undefined) notes.push('#   --metrics-bind-address= (disabled; an empty field below means the default)');
-  return `${notes.join('\n')}\n${dump(doc, { lineWidth: -1 })}`;
+  return `${notes.join('\n')}\n${dump(kubeProxyConfiguration(config), { lineWidth: -1 })}`;
 }

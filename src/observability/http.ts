@@ -1,5 +1,5 @@
 // The two HTTP listeners: /healthz, /livez and /readyz on healthzBindAddress (kube-proxy's answers
-// and status codes; /readyz is ours), /metrics, /proxyMode and /healthz on metricsBindAddress. No
+// and status codes; /readyz is ours), /metrics, /proxyMode, /healthz and /configz on metricsBindAddress. No
 // routing library: a few paths. keepServing retries a listener that cannot bind, as kube-proxy does.
 import { createRequire } from 'node:module';
 import type * as Http from 'node:http';
@@ -139,16 +139,20 @@ export function createHealthServer(options: HealthServerOptions): ObservabilityS
 export interface MetricsServerOptions {
   readonly bindAddress: BindAddress;
   readonly metrics: ProxyMetrics;
+  /** the effective configuration, served on /configz under kube-proxy's key "kubeproxy.config.k8s.io" */
+  readonly configuration?: unknown;
 }
 
-/** /metrics (Prometheus text), /proxyMode ("ipvs") and /healthz ("ok"), as kube-proxy's metrics server answers them. */
+/** /metrics (Prometheus text), /proxyMode ("ipvs"), /healthz ("ok") and /configz, as kube-proxy's metrics server answers them. */
 export function createMetricsServer(options: MetricsServerOptions): ObservabilityServer {
+  const configz = options.configuration === undefined ? undefined : JSON.stringify({ 'kubeproxy.config.k8s.io': options.configuration });
   return new SimpleServer(options.bindAddress, async (req, res) => {
     if (!methodAllowed(req, res)) return;
     const path = pathOf(req);
     if (path === '/metrics') reply(res, req, 200, options.metrics.contentType, await options.metrics.exposition());
     else if (path === '/proxyMode') reply(res, req, 200, 'text/plain; charset=utf-8', 'ipvs');
     else if (path === '/healthz') reply(res, req, 200, 'text/plain; charset=utf-8', 'ok');
+    else if (path === '/configz' && configz !== undefined) reply(res, req, 200, 'application/json', configz);
     else reply(res, req, 404, 'text/plain; charset=utf-8', '404 page not found\n');
   });
 }

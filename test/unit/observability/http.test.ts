@@ -185,6 +185,17 @@ describe('observability/http', () => {
     expect(await mode.text()).to.equal('ipvs');
   });
 
+  it('serves the effective configuration on /configz under kube-proxy\'s key, and 404 without one', async () => {
+    const configuration = { mode: 'ipvs', ipvs: { scheduler: 'wrr', strictARP: true } };
+    const at = await start(createMetricsServer({ bindAddress: { host: '127.0.0.1', port: 0 }, metrics: createProxyMetrics(), configuration }));
+    const res = await fetch(`http://127.0.0.1:${at.port}/configz`);
+    expect(res.status).to.equal(200);
+    expect(res.headers.get('content-type')).to.equal('application/json');
+    expect(await res.json()).to.deep.equal({ 'kubeproxy.config.k8s.io': configuration });
+    const bare = await start(createMetricsServer({ bindAddress: { host: '127.0.0.1', port: 0 }, metrics: createProxyMetrics() }));
+    expect((await fetch(`http://127.0.0.1:${bare.port}/configz`)).status).to.equal(404);
+  });
+
   it('stops listening on stop(), and reports a port already taken', async () => {
     const server = createMetricsServer({ bindAddress: { host: '127.0.0.1', port: 0 }, metrics: createProxyMetrics() });
     const at = await server.start();
