@@ -255,6 +255,7 @@ async function serve(config: ProxyConfig, kernels: Kernels, log: Logger): Promis
       metrics: {
         countError: (resource, reason) => log.v(2)?.info('watch error', { resource, reason }),
         countRelist: (resource) => metrics.informerRestarted(resource),
+        requestDone: (method, host, code, seconds) => metrics.apiRequestDone(method, host, code, seconds),
       },
     });
   } catch (e) {

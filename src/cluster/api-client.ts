@@ -70,12 +70,17 @@ async function get(connection: ApiConnection, path: string, query: Query, signal
     }
     const timer = setTimeout(() => req.destroy(new ApiStatusError(0, `no answer from ${url.host} within ${HEADERS_TIMEOUT_MS} ms`)), HEADERS_TIMEOUT_MS);
     timer.unref();
+    const sentAt = performance.now();
+    const observed = (code: string): void => connection.observe?.('GET', url.host, code, (performance.now() - sentAt) / 1000);
     function onResponse(res: Http.IncomingMessage): void {
       clearTimeout(timer);
+      observed(String(res.statusCode ?? 0));
       resolve(res);
     }
     req.on('error', (e) => {
       clearTimeout(timer);
+      // our own stop is not a failed request
+      if (!signal.aborted) observed('<error>');
       reject(e);
     });
     req.end();

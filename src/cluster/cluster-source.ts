@@ -3,7 +3,7 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { ClusterObjectHandler, EndpointSliceLike, NodeLike, ServiceLike } from '../model/kube.js';
 import type { BackoffOptions } from './backoff.js';
-import { connectionFromKubeConfig, loadConnection, type ConnectionOptions } from './kubeconfig.js';
+import { connectionFromKubeConfig, loadConnection, type ApiConnection, type ConnectionOptions, type RequestObserver } from './kubeconfig.js';
 import { ResourceWatch, describeError, type ClusterLogger, type ClusterMetrics, type WatchedResource } from './resource-watch.js';
 import { decodeEndpointSlice, decodeService } from './protobuf/index.js';
 import { slimEndpointSlice, slimNode, slimService } from './slim.js';
@@ -29,6 +29,17 @@ export interface ClusterSourceOptions extends ConnectionOptions {
 const silentLogger: ClusterLogger = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
 const noMetrics: ClusterMetrics = { countError: () => {} };
 
+/** The connection with each request's outcome reported (rest_client_* metrics), or as it is. */
+function observed(connection: ApiConnection, observe: RequestObserver | undefined): ApiConnection {
+  if (observe === undefined) return connection;
+  return {
+    server: connection.server,
+    ...(connection.disableCompression !== undefined ? { disableCompression: connection.disableCompression } : {}),
+    security: () => connection.security(),
+    observe,
+  };
+}
+
 function namespacedKey(object: { metadata?: { namespace?: string | undefined; name?: string | undefined } | undefined }): string {
   return `${object.metadata?.namespace ?? ''}/${object.metadata?.name ?? ''}`;
 }
@@ -46,7 +57,7 @@ export class ClusterSource {
     this.#handler = handler;
     this.#logger = options.logger ?? silentLogger;
     const metrics = options.metrics ?? noMetrics;
-    const connection = options.kubeConfig ? connectionFromKubeConfig(options.kubeConfig) : loadConnection(options);
+    const connection = observed(options.kubeConfig ? connectionFromKubeConfig(options.kubeConfig) : loadConnection(options), metrics.requestDone);
     const deps = { connection, logger: this.#logger, metrics, backoff: options.backoff, listTimeoutMs: options.listTimeoutMs };
     const proxyName = options.proxyName;
     const labelSelector = serviceLabelSelector(proxyName);

@@ -33,7 +33,11 @@ export interface ApiConnection {
   /** the kubeconfig cluster's disable-compression: list answers are asked for uncompressed */
   readonly disableCompression?: boolean;
   security(): Promise<RequestSecurity>;
+  /** told of each request's outcome: the HTTP status ("<error>" when none came) and the time to its response headers */
+  readonly observe?: RequestObserver;
 }
+
+export type RequestObserver = (method: string, host: string, code: string, seconds: number) => void;
 
 const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
 

@@ -4,7 +4,7 @@
 // reports only what changed, deletions included. Objects are slimmed before anyone keeps them.
 import { Backoff, type BackoffOptions } from './backoff.js';
 import { ApiStatusError, listObjects, watchObjects, type ProtobufList } from './api-client.js';
-import type { ApiConnection } from './kubeconfig.js';
+import type { ApiConnection, RequestObserver } from './kubeconfig.js';
 
 export type WatchedResource = 'services' | 'endpointslices' | 'node';
 
@@ -25,6 +25,8 @@ export interface ClusterMetrics {
   countError(resource: WatchedResource, reason: ClusterErrorReason): void;
   /** one call per list after the first (a restart or a 410 made the informer list again) */
   countRelist?(resource: WatchedResource): void;
+  /** one call per request sent to the API server, once it is answered or has failed */
+  requestDone?: RequestObserver;
 }
 
 

@@ -36,6 +36,8 @@ export interface ProxyMetrics {
   /** a periodic audit's kernel read took `seconds` (it runs beside the syncs of changes) */
   auditRead(seconds: number): void;
   informerRestarted(resource: string): void;
+  /** an API server request answered (code: the HTTP status, or "<error>" when none came) after `seconds` to its response headers */
+  apiRequestDone(method: string, host: string, code: string, seconds: number): void;
   /** the Prometheus text exposition */
   exposition(): Promise<string>;
   readonly contentType: string;
@@ -144,6 +146,21 @@ export function createProxyMetrics(options: MetricsOptions = {}): ProxyMetrics {
     registers,
   });
 
+  // client-go's names, labels and buckets, so kube-proxy's dashboards read them
+  const restRequests = new Counter({
+    name: 'rest_client_requests_total',
+    help: 'Number of HTTP requests, partitioned by status code, method, and host.',
+    labelNames: ['code', 'host', 'method'] as const,
+    registers,
+  });
+  const restLatency = new Histogram({
+    name: 'rest_client_request_duration_seconds',
+    help: 'Request latency in seconds. Broken down by verb, and host.',
+    labelNames: ['host', 'verb'] as const,
+    buckets: [0.005, 0.025, 0.1, 0.25, 0.5, 1, 2, 4, 8, 15, 30, 60],
+    registers,
+  });
+
   for (const policy of ['internal', 'external'] as const) noLocal.set({ traffic_policy: policy }, 0);
 
   return {
@@ -173,6 +190,10 @@ export function createProxyMetrics(options: MetricsOptions = {}): ProxyMetrics {
     setGracefulTerminations: (count) => graceful.set(count),
     auditRead: (seconds) => auditRead.observe(seconds),
     informerRestarted: (resource) => informerRestarts.inc({ resource }),
+    apiRequestDone(method, host, code, seconds) {
+      restRequests.inc({ code, host, method });
+      restLatency.observe({ host, verb: method }, seconds);
+    },
     exposition: () => registry.metrics(),
     contentType: registry.contentType,
   };

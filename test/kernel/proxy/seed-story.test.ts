@@ -182,6 +182,10 @@ describe('kube-ipvs-proxy end to end (the seed story)', function () {
     });
     expect(metricValue(after, 'kubeproxy_sync_proxy_rules_service_changes_total')).to.be.greaterThan(metricValue(before, 'kubeproxy_sync_proxy_rules_service_changes_total'));
     expect(metricValue(after, 'kubeproxy_sync_proxy_rules_duration_seconds_count')).to.be.greaterThan(metricValue(before, 'kubeproxy_sync_proxy_rules_duration_seconds_count'));
+    // client-go's request series (two lists, two watches and the Node's at least), and kube-proxy's /configz
+    expect(metricValue(after, `rest_client_requests_total{code="200",host="${new URL(api.url).host}",method="GET"}`)).to.be.at.least(4);
+    const configz = JSON.parse(httpGet(`http://${METRICS}/configz`).body) as Record<string, { mode?: string; metricsBindAddress?: string }>;
+    expect(configz['kubeproxy.config.k8s.io']).to.include({ mode: 'ipvs', metricsBindAddress: METRICS });
   });
 
   it('puts back a real server deleted by hand, at the next audit', async () => {

@@ -19,6 +19,8 @@ class Recorder implements ClusterObjectHandler, ClusterMetrics, ClusterLogger {
   readonly errors: string[] = [];
   readonly warnings: string[] = [];
   relists = 0;
+  /** "METHOD host code" per API request answered or failed */
+  readonly requests: string[] = [];
   throwOn: string | undefined;
   #waiters: Waiter[] = [];
 
@@ -53,6 +55,11 @@ class Recorder implements ClusterObjectHandler, ClusterMetrics, ClusterLogger {
     this.relists++;
     this.#wake();
   }
+
+  requestDone = (method: string, host: string, code: string, seconds: number): void => {
+    expect(seconds).to.be.at.least(0);
+    this.requests.push(`${method} ${host} ${code}`);
+  };
 
   debug(): void {}
   info(): void {}
@@ -294,6 +301,8 @@ describe('cluster adapter (its list/watch informers against the fake API server)
     api.dropWatches('reset');
     // the informers fail while disconnected; the adapter restarts them with backoff
     await rec.until(() => rec.errors.filter((e) => e.startsWith('services')).length >= 2);
+    // requests to a server that is down are counted as failed, as client-go counts them
+    expect(rec.requests.filter((r) => !r.endsWith(' 200')).length).to.be.at.least(2);
     // meanwhile: a deleted, b changed, d added, c untouched; then history is compacted
     api.delete('services', 'default', 'a');
     api.delete('endpointslices', 'default', 'a-1');
@@ -374,6 +383,10 @@ describe('cluster adapter (its list/watch informers against the fake API server)
       expect(rec.since(from)).to.have.length(1);
       expect(rec.since(from)[0]).to.match(/^service default\/b /);
       expect(gone.requests.gone).to.equal(2);
+      // each request is counted with its answer (rest_client_requests_total): the two 410s among them
+      const host = new URL(gone.url).host;
+      expect(rec.requests.filter((r) => r === `GET ${host} 410`)).to.have.length(2);
+      expect(rec.requests.filter((r) => r === `GET ${host} 200`).length).to.be.at.least(6);
     } finally {
       await Promise.all(sources.splice(0).map((s) => s.stop()));
       await gone.close();

@@ -62,7 +62,13 @@ describe('observability/metrics', () => {
     m.setGracefulTerminations(2);
     m.informerRestarted('endpointslices');
     m.auditRead(2.5);
+    m.apiRequestDone('GET', '10.0.0.1:6443', '200', 0.02);
+    m.apiRequestDone('GET', '10.0.0.1:6443', '<error>', 3);
     const t = await m.exposition();
+    expect(sample(t, 'rest_client_requests_total{code="200",host="10.0.0.1:6443",method="GET"}')).to.equal(1);
+    expect(sample(t, 'rest_client_requests_total{code="<error>",host="10.0.0.1:6443",method="GET"}')).to.equal(1);
+    expect(sample(t, 'rest_client_request_duration_seconds_bucket{le="0.025",host="10.0.0.1:6443",verb="GET"}')).to.equal(1);
+    expect(sample(t, 'rest_client_request_duration_seconds_count{host="10.0.0.1:6443",verb="GET"}')).to.equal(2);
     expect(sample(t, 'kube_ipvs_proxy_audit_read_duration_seconds_sum')).to.equal(2.5);
     expect(sample(t, 'kubeproxy_sync_proxy_rules_last_queued_timestamp_seconds')).to.equal(1_700_000_000);
     expect(sample(t, 'kubeproxy_sync_proxy_rules_last_timestamp_seconds')).to.equal(1_700_000_001.5); // the failed sync does not count
