@@ -2,7 +2,7 @@
 // the health check read), copied out of the JSON. At 10,000 Services × 5 endpoints the full
 // objects (managedFields, status, last-applied annotations…) were most of the adapter's memory.
 import { isJsonObject } from './list-stream.js';
-import type { EndpointLike, EndpointPortLike, EndpointSliceLike, NodeLike, ObjectMetaLike, ServiceLike, ServicePortLike } from '../model/kube.js';
+import type { EndpointHintsLike, EndpointLike, EndpointPortLike, EndpointSliceLike, NodeLike, ObjectMetaLike, ServiceLike, ServicePortLike } from '../model/kube.js';
 import { PROXY_ANNOTATIONS } from '../model/kube.js';
 import { NO_PROXY_ANNOTATIONS, endpointConditions, recentStrings } from './shared-values.js';
 
@@ -124,7 +124,17 @@ function endpoint(v: unknown): EndpointLike {
     conditions: c ? endpointConditions(bool(c.ready), bool(c.serving), bool(c.terminating)) : undefined,
     nodeName: recurring(e.nodeName),
     zone: recurring(e.zone),
+    hints: endpointHints(e.hints),
   });
+}
+
+function endpointHints(v: unknown): EndpointHintsLike | undefined {
+  const h = obj(v);
+  if (!h) return undefined;
+  // an empty list is absent, as in protobuf
+  const names = (list: unknown): { name: string }[] | undefined =>
+    Array.isArray(list) && list.length > 0 ? list.map((x) => ({ name: recurring(obj(x)?.name) ?? '' })) : undefined;
+  return { forZones: names(h.forZones), forNodes: names(h.forNodes) };
 }
 
 function endpointPort(v: unknown): EndpointPortLike {

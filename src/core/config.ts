@@ -10,8 +10,10 @@ export const DEFAULT_AFFINITY_TIMEOUT_SECONDS = 10800;
 export const MAX_AFFINITY_TIMEOUT_SECONDS = 86400;
 
 export interface CoreConfig {
-  /** this node's name, compared with endpoints' nodeName for internalTrafficPolicy Local */
+  /** this node's name, compared with endpoints' nodeName for internalTrafficPolicy Local and with same-node hints */
   readonly nodeName: string;
+  /** this node's topology.kubernetes.io/zone label, compared with endpoints' zone hints ('' or unset: none) */
+  readonly zone?: string | undefined;
   /** IP families this node serves; ClusterIPs of other families are not programmed */
   readonly families: readonly IpFamily[];
   /** the service-proxy-name label value we answer to; unset: only Services without that label */

@@ -168,12 +168,12 @@ export function desiredForService(key: string, service: ServiceLike, slices: rea
       // breaks the "Local" promise; the iptables/nftables modes drop, and so do we.
       const realServers: Map<RealServerKey, RealServer> = selectRealServers(
         slices,
-        { family: vip.family, portName, protocol, localOnly, nodeName: config.nodeName },
+        { family: vip.family, portName, protocol, localOnly, nodeName: config.nodeName, zone: config.zone ?? '' },
         rejections,
       );
       // counted as kube-proxy does: endpoints exist, none here (a Service with none at all is not)
       if (localOnly && realServers.size === 0) {
-        const anywhere = selectRealServers(slices, { family: vip.family, portName, protocol, localOnly: false, nodeName: config.nodeName }, []);
+        const anywhere = selectRealServers(slices, { family: vip.family, portName, protocol, localOnly: false, nodeName: config.nodeName, zone: config.zone ?? '' }, []);
         if (anywhere.size > 0) noLocalEndpoints++;
       }
       virtualServers.set(vsKey, { server, realServers });

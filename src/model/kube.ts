@@ -43,6 +43,13 @@ export interface EndpointLike {
     | undefined;
   readonly nodeName?: string | undefined;
   readonly zone?: string | undefined;
+  /** where the EndpointSlice controller suggests this endpoint be used (topology-aware routing, trafficDistribution) */
+  readonly hints?: EndpointHintsLike | undefined;
+}
+
+export interface EndpointHintsLike {
+  readonly forZones?: readonly { readonly name: string }[] | undefined;
+  readonly forNodes?: readonly { readonly name: string }[] | undefined;
 }
 
 export interface EndpointPortLike {
@@ -69,6 +76,8 @@ export interface NodeLike {
 export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
 export const HEADLESS_LABEL = 'service.kubernetes.io/headless';
 export const SERVICE_PROXY_NAME_LABEL = 'service.kubernetes.io/service-proxy-name';
+/** The Node label naming its zone, matched against endpoints' zone hints. */
+export const TOPOLOGY_ZONE_LABEL = 'topology.kubernetes.io/zone';
 
 /** Per-Service scheduler override, e.g. "sh" (validated against the model's IPVS_SCHEDULERS). */
 export const SCHEDULER_ANNOTATION = 'ipvs.kube-ipvs-proxy.io/scheduler';

@@ -59,6 +59,19 @@ export class ClusterObjectStore {
     this.#dirty.add(key);
   }
 
+  /** Marks dirty every Service with an endpoint that carries topology hints; returns how many. */
+  markHintedDirty(): number {
+    let marked = 0;
+    for (const slice of this.#slices.values()) {
+      if (!(slice.endpoints ?? []).some((e) => e.hints !== undefined)) continue;
+      const service = serviceKeyOfSlice(slice);
+      if (service === undefined || this.#dirty.has(service)) continue;
+      this.#dirty.add(service);
+      marked++;
+    }
+    return marked;
+  }
+
   markAllDirty(): void {
     for (const k of this.#services.keys()) this.#dirty.add(k);
   }

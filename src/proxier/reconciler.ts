@@ -23,7 +23,7 @@ import type {
   ServiceLike,
   VirtualServerKey,
 } from '../model/index.js';
-import { sameRealServerSettings, sameVirtualServerSettings, virtualServerKey } from '../model/index.js';
+import { TOPOLOGY_ZONE_LABEL, sameRealServerSettings, sameVirtualServerSettings, virtualServerKey } from '../model/index.js';
 import type { CleanupResult } from './cleanup.js';
 import { cleanupOwnedState } from './cleanup.js';
 import { ClusterObjectStore } from './object-store.js';
@@ -154,7 +154,7 @@ function sharingUnchanged(previous: VirtualServerState | undefined, next: Virtua
 export class Reconciler implements ClusterObjectHandler {
   readonly #ipvs: IpvsKernel;
   readonly #link: LinkKernel;
-  readonly #config: CoreConfig;
+  #config: CoreConfig;
   readonly #excludeCidrs: readonly Cidr[];
   readonly #linkName: string;
   readonly #syncPeriod: number;
@@ -248,8 +248,15 @@ export class Reconciler implements ClusterObjectHandler {
     this.#changed();
   }
 
-  nodeChanged(_node: NodeLike | undefined): void {
-    // Nothing read from the Node yet (no topology hints); the handler exists for the contract.
+  nodeChanged(node: NodeLike | undefined): void {
+    // a deleted Node keeps the zone it had: its endpoints' hints still describe where it was
+    if (node === undefined) return;
+    const zone = node.metadata?.labels?.[TOPOLOGY_ZONE_LABEL] ?? '';
+    if (zone === (this.#config.zone ?? '')) return;
+    this.#log.info('node zone', { zone, was: this.#config.zone ?? '' });
+    this.#config = { ...this.#config, zone };
+    // only Services whose endpoints carry topology hints can choose differently
+    if (this.#store.markHintedDirty() > 0) this.#changed();
   }
 
   synced(): void {

@@ -2,7 +2,7 @@
 // makes from JSON (same fields, same order, same omissions): only the fields the proxy reads are
 // decoded, everything else (managedFields, status, other annotations…) is stepped over by length.
 // Field numbers: k8s.io/api core/v1 and discovery/v1, k8s.io/apimachinery meta/v1 generated.proto.
-import type { EndpointLike, EndpointPortLike, EndpointSliceLike, ObjectMetaLike, ServiceLike, ServicePortLike } from '../../model/kube.js';
+import type { EndpointHintsLike, EndpointLike, EndpointPortLike, EndpointSliceLike, ObjectMetaLike, ServiceLike, ServicePortLike } from '../../model/kube.js';
 import { PROXY_ANNOTATIONS } from '../../model/kube.js';
 import { NO_PROXY_ANNOTATIONS, endpointConditions, type EndpointConditions } from '../shared-values.js';
 import { LENGTH_DELIMITED, VARINT, tagOf, type ProtoReader } from './wire.js';
@@ -323,17 +323,48 @@ function conditions(r: ProtoReader, end: number): EndpointConditions {
   return endpointConditions(ready, serving, terminating);
 }
 
-/** discovery.v1.Endpoint: addresses 1, conditions 2, nodeName 6, zone 7 (pointers). */
+/** discovery.v1.EndpointHints: forZones 1, forNodes 2, each a message with name 1. */
+const HINTS_FOR_ZONES = text(1);
+const HINTS_FOR_NODES = text(2);
+const HINT_NAME = text(1);
+
+function hintName(r: ProtoReader, end: number): { name: string } {
+  let name = '';
+  while (r.pos < end) {
+    const tag = r.varint();
+    if (tag === HINT_NAME) name = r.sharedString(end);
+    else r.skip(tag & 7, end);
+  }
+  r.expectEnd(end);
+  return { name };
+}
+
+function hints(r: ProtoReader, end: number): EndpointHintsLike {
+  let forZones: { name: string }[] | undefined;
+  let forNodes: { name: string }[] | undefined;
+  while (r.pos < end) {
+    const tag = r.varint();
+    if (tag === HINTS_FOR_ZONES) forZones = append(forZones, hintName(r, r.lengthEnd(end)));
+    else if (tag === HINTS_FOR_NODES) forNodes = append(forNodes, hintName(r, r.lengthEnd(end)));
+    else r.skip(tag & 7, end);
+  }
+  r.expectEnd(end);
+  return { forZones, forNodes };
+}
+
+/** discovery.v1.Endpoint: addresses 1, conditions 2, nodeName 6, zone 7, hints 8 (pointers). */
 const ENDPOINT_ADDRESSES = text(1);
 const ENDPOINT_CONDITIONS = text(2);
 const ENDPOINT_NODE_NAME = text(6);
 const ENDPOINT_ZONE = text(7);
+const ENDPOINT_HINTS = text(8);
 
 function endpoint(r: ProtoReader, end: number): EndpointLike {
   let addresses: string[] | undefined;
   let conditionsOf: EndpointConditions | undefined;
   let nodeName: string | undefined;
   let zone: string | undefined;
+  let hintsOf: EndpointHintsLike | undefined;
   while (r.pos < end) {
     const tag = r.varint();
     switch (tag) {
@@ -349,13 +380,16 @@ function endpoint(r: ProtoReader, end: number): EndpointLike {
       case ENDPOINT_ZONE:
         zone = r.sharedString(end);
         break;
+      case ENDPOINT_HINTS:
+        hintsOf = hints(r, r.lengthEnd(end));
+        break;
       default:
         r.skip(tag & 7, end);
     }
   }
   r.expectEnd(end);
   // conditions is a struct, always in the JSON (as {} when nothing is known)
-  return { addresses: exact(addresses) ?? [], conditions: conditionsOf ?? endpointConditions(undefined, undefined, undefined), nodeName, zone };
+  return { addresses: exact(addresses) ?? [], conditions: conditionsOf ?? endpointConditions(undefined, undefined, undefined), nodeName, zone, hints: hintsOf };
 }
 
 /** discovery.v1.EndpointPort: name 1, protocol 2, port 3 (pointers). */

@@ -119,6 +119,25 @@ describe('operating kube-ipvs-proxy', function () {
     expect(ipAddresses('kube-ipvs0')).to.include('fd00:10:96::a/128');
   });
 
+  it('follows topology hints for its Node\'s zone, and uses every endpoint again when the Node loses its zone label', async () => {
+    const zoned = (t: readonly string[]): boolean => t.includes('-a -t 10.96.1.40:80 -r 10.244.1.41:8080 -m -w 1') && !t.some((l) => l.includes('10.244.2.42'));
+    api.update(nodeObject(NODE, { labels: { 'topology.kubernetes.io/zone': 'zone-a' } }));
+    api.create(serviceObject('default', 'zoned', { clusterIP: '10.96.1.40', ports: [{ name: 'http', port: 80, targetPort: 8080 }] }));
+    api.create(
+      endpointSliceObject('default', 'zoned-1', 'zoned', {
+        endpoints: [
+          { addresses: ['10.244.1.41'], zone: 'zone-a', forZones: ['zone-a'] },
+          { addresses: ['10.244.2.42'], zone: 'zone-b', forZones: ['zone-b'] },
+        ],
+        ports: [{ name: 'http', port: 8080 }],
+      }),
+    );
+    await eventually('only the same-zone endpoint', () => zoned(ipvsadmSave()));
+    api.update(nodeObject(NODE));
+    await eventually('both endpoints', () => ipvsadmSave().includes('-a -t 10.96.1.40:80 -r 10.244.2.42:8080 -m -w 1'));
+    expect(ipvsadmSave()).to.include('-a -t 10.96.1.40:80 -r 10.244.1.41:8080 -m -w 1');
+  });
+
   it('stops on SIGTERM with exit 0 and leaves the kernel as it is', async () => {
     const before = ipvsadmSave();
     expect(await proxy?.stop()).to.equal(0);

@@ -35,6 +35,8 @@ export interface EndpointSpec {
   readonly terminating?: boolean;
   readonly nodeName?: string;
   readonly zone?: string;
+  /** topology hints: the zones this endpoint is meant for */
+  readonly forZones?: readonly string[];
 }
 
 /** An EndpointSlice of Service `serviceName` (label kubernetes.io/service-name). */
@@ -55,6 +57,7 @@ export function endpointSliceObject(
       conditions: { ready: e.ready ?? true, serving: e.serving ?? e.ready ?? true, terminating: e.terminating ?? false },
       ...(e.nodeName === undefined ? {} : { nodeName: e.nodeName }),
       ...(e.zone === undefined ? {} : { zone: e.zone }),
+      ...(e.forZones === undefined ? {} : { hints: { forZones: e.forZones.map((name) => ({ name })) } }),
     })),
     ports: slice.ports.map((p) => ({ protocol: 'TCP', ...p })),
   };

@@ -183,7 +183,7 @@ const endpoint = fc
     deprecatedTopology: optional(stringMap),
     nodeName: optional(fc.oneof(dnsName, fc.constant(''))),
     zone: optional(someString),
-    hints: optional(fc.record({ forZones: optional(fc.array(fc.record({ name: dnsName }), { minLength: 1, maxLength: 2 })) }).map(compact)),
+    hints: optional(fc.record({ forZones: optional(fc.array(fc.record({ name: dnsName }), { minLength: 1, maxLength: 2 })), forNodes: optional(fc.array(fc.record({ name: dnsName }), { minLength: 1, maxLength: 2 })) }).map(compact)),
   })
   .map(compact);
 const endpointPort = fc.record({ name: optional(fc.oneof(dnsName, fc.constant(''))), protocol: optional(fc.constantFrom('TCP', 'UDP')), port: optional(port), appProtocol: optional(someString) }).map(compact);

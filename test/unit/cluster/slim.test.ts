@@ -42,15 +42,16 @@ describe('slimming API objects', () => {
       metadata: { name: 'web-abc', namespace: 'shop', labels: { 'kubernetes.io/service-name': 'web', tier: 3 } },
       addressType: 'IPv4',
       endpoints: [
-        { addresses: ['10.244.1.5'], conditions: { ready: true, serving: true, terminating: false }, nodeName: 'n1', zone: 'z', targetRef: { kind: 'Pod' } },
-        { addresses: ['10.244.1.6', null], conditions: { ready: 'yes' } },
+        { addresses: ['10.244.1.5'], conditions: { ready: true, serving: true, terminating: false }, nodeName: 'n1', zone: 'z', targetRef: { kind: 'Pod' }, hints: { forZones: [{ name: 'z' }], forNodes: [{ name: 'n1' }] } },
+        { addresses: ['10.244.1.6', null], conditions: { ready: 'yes' }, hints: { forZones: [] } },
       ],
       ports: [{ name: 'http', port: 8080, protocol: 'TCP' }],
     });
     expect(slim.metadata?.labels).to.deep.equal({ 'kubernetes.io/service-name': 'web' }); // only string values
     expect(slim.endpoints).to.deep.equal([
-      { addresses: ['10.244.1.5'], conditions: { ready: true, serving: true, terminating: false }, nodeName: 'n1', zone: 'z' },
-      { addresses: ['10.244.1.6'], conditions: { ready: undefined, serving: undefined, terminating: undefined }, nodeName: undefined, zone: undefined },
+      { addresses: ['10.244.1.5'], conditions: { ready: true, serving: true, terminating: false }, nodeName: 'n1', zone: 'z', hints: { forZones: [{ name: 'z' }], forNodes: [{ name: 'n1' }] } },
+      // an empty hint list is no hint, as protobuf cannot tell them apart
+      { addresses: ['10.244.1.6'], conditions: { ready: undefined, serving: undefined, terminating: undefined }, nodeName: undefined, zone: undefined, hints: { forZones: undefined, forNodes: undefined } },
     ]);
     expect(slim.ports).to.deep.equal([{ name: 'http', port: 8080, protocol: 'TCP' }]);
   });

@@ -7,7 +7,7 @@ import { selectRealServers, type EndpointChoice, type SliceRef } from '../../../
 import type { Rejection } from '../../../src/core/index.js';
 import type { EndpointLike } from '../../../src/model/index.js';
 
-const choice: EndpointChoice = { family: 4, portName: 'http', protocol: 'TCP', localOnly: false, nodeName: 'node-a' };
+const choice: EndpointChoice = { family: 4, portName: 'http', protocol: 'TCP', localOnly: false, nodeName: 'node-a', zone: '' };
 
 /** The definition, written the long way: every copy looked at, then the rule applied. */
 function reference(slices: readonly SliceRef[]): string[] {
@@ -51,5 +51,43 @@ describe('core: endpoint choice', () => {
       }),
       { numRuns: 500 },
     );
+  });
+
+  describe('topology hints (trafficDistribution, topology-aware routing), as kube-proxy weighs them', () => {
+    type Hinted = { ip: string; node?: string; zones?: string[]; nodes?: string[]; ready?: boolean; serving?: boolean; terminating?: boolean };
+    const sliceOf = (eps: Hinted[]): SliceRef[] => [
+      {
+        key: 'default/web-1',
+        slice: {
+          addressType: 'IPv4',
+          ports: [{ name: 'http', port: 8080, protocol: 'TCP' }],
+          endpoints: eps.map((e) => ({
+            addresses: [e.ip],
+            nodeName: e.node,
+            conditions: { ready: e.ready ?? true, serving: e.serving, terminating: e.terminating },
+            hints: e.zones === undefined && e.nodes === undefined ? undefined : { forZones: e.zones?.map((name) => ({ name })), forNodes: e.nodes?.map((name) => ({ name })) },
+          })),
+        },
+      },
+    ];
+    const chosen = (eps: Hinted[], over: Partial<EndpointChoice> = {}): string[] =>
+      [...selectRealServers(sliceOf(eps), { ...choice, zone: 'zone-a', ...over }, []).values()].map((r) => r.address).sort();
+
+    const cases: Array<{ what: string; eps: Hinted[]; over?: Partial<EndpointChoice>; want: string[] }> = [
+      { what: 'every ready endpoint hinted, some for this zone: only those', eps: [{ ip: '10.0.0.1', zones: ['zone-a'] }, { ip: '10.0.0.2', zones: ['zone-b'] }, { ip: '10.0.0.3', zones: ['zone-a', 'zone-c'] }], want: ['10.0.0.1', '10.0.0.3'] },
+      { what: 'a ready endpoint without a hint: all of them', eps: [{ ip: '10.0.0.1', zones: ['zone-a'] }, { ip: '10.0.0.2' }], want: ['10.0.0.1', '10.0.0.2'] },
+      { what: 'no hint for this zone: all of them', eps: [{ ip: '10.0.0.1', zones: ['zone-b'] }, { ip: '10.0.0.2', zones: ['zone-c'] }], want: ['10.0.0.1', '10.0.0.2'] },
+      { what: 'a node without a zone label: all of them', eps: [{ ip: '10.0.0.1', zones: ['zone-a'] }, { ip: '10.0.0.2', zones: ['zone-b'] }], over: { zone: '' }, want: ['10.0.0.1', '10.0.0.2'] },
+      { what: 'a not-ready endpoint without hints does not turn them off', eps: [{ ip: '10.0.0.1', zones: ['zone-a'] }, { ip: '10.0.0.2', zones: ['zone-b'] }, { ip: '10.0.0.3', ready: false }], want: ['10.0.0.1'] },
+      { what: 'same-node hints win over zone hints', eps: [{ ip: '10.0.0.1', zones: ['zone-a'], nodes: ['node-b'] }, { ip: '10.0.0.2', zones: ['zone-a'], nodes: ['node-a'] }], want: ['10.0.0.2'] },
+      { what: 'same-node hints naming other nodes only: zone hints decide', eps: [{ ip: '10.0.0.1', zones: ['zone-a'], nodes: ['node-b'] }, { ip: '10.0.0.2', zones: ['zone-b'], nodes: ['node-c'] }], want: ['10.0.0.1'] },
+      { what: 'internalTrafficPolicy Local: this node\'s endpoints, hints ignored', eps: [{ ip: '10.0.0.1', node: 'node-a', zones: ['zone-b'] }, { ip: '10.0.0.2', node: 'node-b', zones: ['zone-a'] }], over: { localOnly: true }, want: ['10.0.0.1'] },
+      { what: 'none ready: the serving terminating ones, hints ignored', eps: [{ ip: '10.0.0.1', zones: ['zone-b'], ready: false, serving: true, terminating: true }, { ip: '10.0.0.2', zones: ['zone-a'], ready: false, serving: true, terminating: true }], want: ['10.0.0.1', '10.0.0.2'] },
+    ];
+    for (const c of cases) {
+      it(c.what, () => {
+        expect(chosen(c.eps, c.over)).to.deep.equal(c.want);
+      });
+    }
   });
 });

@@ -80,6 +80,26 @@ describe('Reconciler', () => {
     expect(await env.metric(series)).to.equal(0);
   });
 
+  it('follows topology hints for this Node\'s zone, and recomputes only hinted Services when the zone label changes', async () => {
+    const env = new Env();
+    const zoned = (ip: string, zone: string): { addresses: string[]; hints: { forZones: Array<{ name: string }> } } => ({ addresses: [ip], hints: { forZones: [{ name: zone }] } });
+    const hinted = service('hinted', '10.96.0.50');
+    await started(env, [['default/web', web], ['default/hinted', hinted]], [['default/web-x', webSlice], ['default/hinted-x', slice('hinted', [zoned('10.244.0.7', 'zone-a'), zoned('10.244.1.7', 'zone-b')])]]);
+    const reals = (): string[] => env.table().filter((l) => l.startsWith('-a TCP/10.96.0.50:80')).map((l) => l.split(' ')[3] ?? '');
+    // no zone known yet: every endpoint
+    expect(reals()).to.deep.equal(['10.244.0.7:8080', '10.244.1.7:8080']);
+    const node = (zone: string | undefined): Parameters<typeof env.reconciler.nodeChanged>[0] => ({ metadata: { name: 'node-a', labels: zone === undefined ? {} : { 'topology.kubernetes.io/zone': zone } } });
+    env.reconciler.nodeChanged(node('zone-b'));
+    await env.advance(1_000);
+    expect(reals()).to.deep.equal(['10.244.1.7:8080']);
+    expect(env.table().filter((l) => l.includes('10.96.0.10'))).to.deep.equal(WEB); // unhinted: untouched
+    const computed = env.reconciler.health().lastResult?.servicesComputed;
+    expect(computed).to.equal(1);
+    env.reconciler.nodeChanged(node(undefined));
+    await env.advance(1_000);
+    expect(reals()).to.deep.equal(['10.244.0.7:8080', '10.244.1.7:8080']);
+  });
+
   it('an audit with no drift writes nothing', async () => {
     const env = new Env();
     await started(env);
