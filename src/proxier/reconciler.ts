@@ -330,6 +330,12 @@ export class Reconciler implements ClusterObjectHandler {
     if (!this.#auditRead.reading) candidates.push(this.#lastFullSync + this.#syncPeriod);
     const gracefulCheck = this.#terminating.nextCheckAt;
     if (gracefulCheck !== undefined) candidates.push(Math.max(gracefulCheck, minNext));
+    // nothing due (an audit's read is under way, nothing changed): its end wakes us. An infinite
+    // timeout would fire after 1 ms, an empty sync every millisecond for the whole read.
+    if (candidates.length === 0) {
+      this.#clearTimer();
+      return;
+    }
     // after a failure nothing runs before the backoff is over
     const at = Math.max(this.#clock.now(), Math.min(...candidates), this.#retryAt ?? -Infinity);
     if (this.#timerAt === at) return;

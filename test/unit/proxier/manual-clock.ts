@@ -17,7 +17,9 @@ export class ManualClock implements Clock {
   }
 
   setTimeout(callback: () => void, ms: number): unknown {
-    const t = { id: this.#nextId++, at: this.#now + Math.max(0, ms), callback };
+    // as Node's timers: a delay that is not a finite 32-bit millisecond count becomes 1 ms
+    const delay = Number.isFinite(ms) && ms <= 2 ** 31 - 1 ? Math.max(0, ms) : 1;
+    const t = { id: this.#nextId++, at: this.#now + delay, callback };
     this.#timers.push(t);
     return t.id;
   }

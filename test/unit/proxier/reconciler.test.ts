@@ -113,6 +113,23 @@ describe('Reconciler', () => {
     expect(env.table()).to.deep.equal(WEB);
   });
 
+  it('stays idle while an audit reads the kernel back and nothing changed: no empty syncs', async () => {
+    const env = new Env();
+    await started(env);
+    const read = await auditReadHeld(env);
+    const partial = 'kubeproxy_sync_partial_proxy_rules_duration_seconds_count';
+    const before = (await env.metric(partial)) ?? 0;
+    for (let i = 0; i < 50; i++) {
+      env.clock.step(100);
+      await new Promise((r) => setImmediate(r));
+    }
+    expect(((await env.metric(partial)) ?? 0) - before).to.equal(0);
+    read.restore();
+    read.release();
+    await env.advance(1_000);
+    expect(await env.metric('kube_ipvs_proxy_audit_read_duration_seconds_count')).to.equal(1);
+  });
+
   it('serves a change while an audit reads the kernel back, and the audit then neither undoes it nor calls it drift', async () => {
     const env = new Env();
     const api = service('api', '10.96.0.20', [{ name: 'http', port: 443 }]);
