@@ -27,7 +27,7 @@ export interface ProxyMetrics {
   livezAnswered(code: number): void;
   /** kind: e.g. "ipvs.newService"; result: "ok" or the errno name ("EEXIST") */
   netlinkOperations(kind: string, result: string, count?: number): void;
-  /** kernel objects found differing from what we last programmed and put back; kind: virtual_server, real_server, address, link, sysctl */
+  /** kernel objects found differing from what we last programmed and put back; kind: ipvs (writes), address, link */
   driftRepaired(kind: string, count?: number): void;
   /** API objects (or parts) not programmed because they are invalid; reason is a short stable word */
   objectRejected(reason: string, count?: number): void;

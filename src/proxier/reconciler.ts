@@ -396,9 +396,12 @@ export class Reconciler implements ClusterObjectHandler {
 
     try {
       // a full sync re-checks the link too: one deleted or replaced by hand is healed (or reported)
+      let linkRecreated = false;
       if (this.#linkIndex === undefined || full) {
+        const previousIndex = this.#linkIndex;
         this.#linkIndex = undefined;
         this.#linkIndex = (await this.#link.ensureDummyLink(this.#linkName)).index;
+        linkRecreated = previousIndex !== undefined && previousIndex !== this.#linkIndex;
       }
       const linkIndex = this.#linkIndex;
 
@@ -416,7 +419,10 @@ export class Reconciler implements ClusterObjectHandler {
 
       // 2. what the kernel holds: read back on full syncs, else the shadow copy
       const statuses: Statuses = new Map();
+      // the addresses we believed bound, to tell drift from our own pending changes
+      let believedBound: ReadonlySet<string> = new Set();
       if (full) {
+        believedBound = new Set(this.#observed.addresses.keys());
         // a read made beside earlier syncs, unless this sync must read itself (its shadow copy may
         // be wrong after a failure): then that read is dropped
         const taken = this.#auditRead.take(linkIndex, this.#observed);
@@ -454,10 +460,13 @@ export class Reconciler implements ClusterObjectHandler {
         this.#lastFullSync = auditStartedAt;
         // drift: writes an audit needed for virtual servers no change of ours was due for (not
         // counted at the first sync or after a failure: everything is written then)
-        const drift = this.#lastSuccessAt !== undefined && this.#failuresInRow === 0 ? [...serving.ipvs, ...removing.ipvs].filter((op) => !changed.has(virtualServerKey(op.virtualServer))).length : 0;
-        if (drift > 0) {
-          this.#metrics.driftRepaired('ipvs', drift);
-          this.#log.warn('audit found kernel state that differed from desired and corrected it', { operations: drift });
+        if (this.#lastSuccessAt !== undefined && this.#failuresInRow === 0) {
+          this.#reportDrift({
+            ipvs: [...serving.ipvs, ...removing.ipvs].filter((op) => !changed.has(virtualServerKey(op.virtualServer))).length,
+            // an address we had bound and found gone, or one we had not bound and found there
+            address: raw.bind.filter((op) => believedBound.has(op.address.address)).length + raw.unbind.filter((op) => !believedBound.has(op.address.address)).length,
+            link: linkRecreated ? 1 : 0,
+          });
         }
       }
     } catch (e) {
@@ -502,6 +511,18 @@ export class Reconciler implements ClusterObjectHandler {
 
   #readKernel(linkIndex: number): Promise<OwnedKernelState> {
     return readOwnedState(this.#ipvs, this.#link, linkIndex, this.#excludeCidrs, (address) => this.#addressRefs.has(address));
+  }
+
+  /** What an audit had to put back that no change of ours was due for: counted per kind and logged once. */
+  #reportDrift(repaired: { readonly ipvs: number; readonly address: number; readonly link: number }): void {
+    const kinds = Object.entries(repaired).filter(([, n]) => n > 0);
+    if (kinds.length === 0) return;
+    for (const [kind, n] of kinds) this.#metrics.driftRepaired(kind, n);
+    this.#log.warn('audit found kernel state that differed from desired and corrected it', {
+      operations: repaired.ipvs,
+      addresses: repaired.address,
+      ...(repaired.link > 0 ? { link: `${this.#linkName} was missing or replaced, and was created again` } : {}),
+    });
   }
 
   /** Starts the audit's kernel read (if none is under way or waiting); the audit itself runs when it is in. */

@@ -225,6 +225,21 @@ describe('Reconciler', () => {
     expect(env.vips()).to.deep.equal(['10.96.0.10/32']);
     expect(env.table()).to.deep.equal(WEB);
     expect(env.reconciler.health().lastResult?.failures).to.deep.equal([]);
+    expect(await env.metric('kube_ipvs_proxy_drift_repaired_total{kind="address"}')).to.equal(1);
+  });
+
+  it('recreates kube-ipvs0 deleted by hand at the next audit, binds its addresses again, and says so', async () => {
+    const env = new Env();
+    await started(env);
+    await env.link.deleteLink('kube-ipvs0');
+    expect(env.vips()).to.deep.equal([]);
+    await env.advance(30_000);
+    expect(env.vips()).to.deep.equal(['10.96.0.10/32']);
+    expect(env.table()).to.deep.equal(WEB);
+    expect(await env.metric('kube_ipvs_proxy_drift_repaired_total{kind="link"}')).to.equal(1);
+    expect(await env.metric('kube_ipvs_proxy_drift_repaired_total{kind="address"}')).to.equal(1);
+    const warned = env.logs.find((l) => l.msg.startsWith('audit found kernel state'));
+    expect(warned?.fields).to.include({ addresses: 1, link: 'kube-ipvs0 was missing or replaced, and was created again' });
   });
 
   it('adopts the kernel state at restart and corrects it in place, without a flush or a delete of what stays', async () => {
