@@ -36,6 +36,8 @@ export interface ProxyMetrics {
   /** a periodic audit's kernel read took `seconds` (it runs beside the syncs of changes) */
   auditRead(seconds: number): void;
   informerRestarted(resource: string): void;
+  /** a list or watch of `resource` failed (reason: list, watch, expired, handler); the informer restarts */
+  apiErrorSeen(resource: string, reason: string): void;
   /** an API server request answered (code: the HTTP status, or "<error>" when none came) after `seconds` to its response headers */
   apiRequestDone(method: string, host: string, code: string, seconds: number): void;
   /** the Prometheus text exposition */
@@ -141,11 +143,17 @@ export function createProxyMetrics(options: MetricsOptions = {}): ProxyMetrics {
   const graceful = new Gauge({ name: 'kube_ipvs_proxy_graceful_terminations', help: 'Real servers at weight 0 waiting for their connections to end', registers });
   const informerRestarts = new Counter({
     name: 'kube_ipvs_proxy_informer_restarts_total',
-    help: 'Watches of the API server restarted after an error, by resource',
+    help: 'Lists of the API server after the first, by resource (a watch restarted from scratch, or a 410 Gone)',
     labelNames: ['resource'] as const,
     registers,
   });
 
+  const apiErrors = new Counter({
+    name: 'kube_ipvs_proxy_api_errors_total',
+    help: 'Lists and watches of the API server that failed, by resource and reason (list, watch, expired, handler)',
+    labelNames: ['resource', 'reason'] as const,
+    registers,
+  });
   // client-go's names, labels and buckets, so kube-proxy's dashboards read them
   const restRequests = new Counter({
     name: 'rest_client_requests_total',
@@ -190,6 +198,7 @@ export function createProxyMetrics(options: MetricsOptions = {}): ProxyMetrics {
     setGracefulTerminations: (count) => graceful.set(count),
     auditRead: (seconds) => auditRead.observe(seconds),
     informerRestarted: (resource) => informerRestarts.inc({ resource }),
+    apiErrorSeen: (resource, reason) => apiErrors.inc({ resource, reason }),
     apiRequestDone(method, host, code, seconds) {
       restRequests.inc({ code, host, method });
       restLatency.observe({ host, verb: method }, seconds);

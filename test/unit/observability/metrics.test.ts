@@ -61,10 +61,12 @@ describe('observability/metrics', () => {
     m.setProgrammed({ virtualServers: 10, realServers: 25, addresses: 4 });
     m.setGracefulTerminations(2);
     m.informerRestarted('endpointslices');
+    m.apiErrorSeen('services', 'watch');
     m.auditRead(2.5);
     m.apiRequestDone('GET', '10.0.0.1:6443', '200', 0.02);
     m.apiRequestDone('GET', '10.0.0.1:6443', '<error>', 3);
     const t = await m.exposition();
+    expect(sample(t, 'kube_ipvs_proxy_api_errors_total{resource="services",reason="watch"}')).to.equal(1);
     expect(sample(t, 'rest_client_requests_total{code="200",host="10.0.0.1:6443",method="GET"}')).to.equal(1);
     expect(sample(t, 'rest_client_requests_total{code="<error>",host="10.0.0.1:6443",method="GET"}')).to.equal(1);
     expect(sample(t, 'rest_client_request_duration_seconds_bucket{le="0.025",host="10.0.0.1:6443",verb="GET"}')).to.equal(1);
