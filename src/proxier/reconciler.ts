@@ -187,6 +187,8 @@ export class Reconciler implements ClusterObjectHandler {
   readonly #terminating: GracefulTermination;
   /** the periodic audit's kernel read, made while changes keep being served */
   readonly #auditRead = new BackgroundAuditRead();
+  /** per Service, the rejections already logged and counted (as reason|object|detail) */
+  readonly #reportedRejections = new Map<string, ReadonlySet<string>>();
   /** virtual servers whose last change the kernel refused, with their own retry schedule */
   readonly #objectRetries = new Map<VirtualServerKey, { attempts: number; at: number }>();
 
@@ -595,7 +597,10 @@ export class Reconciler implements ClusterObjectHandler {
     this.#noLocalEndpoints.delete(serviceKey);
 
     const service = this.#store.service(serviceKey);
-    if (!service) return 0;
+    if (!service) {
+      this.#reportedRejections.delete(serviceKey);
+      return 0;
+    }
     const result = desiredForService(serviceKey, service, this.#store.slicesOf(serviceKey), this.#config);
     if (result.noLocalEndpoints > 0) this.#noLocalEndpoints.set(serviceKey, result.noLocalEndpoints);
     const rejections: Rejection[] = [...result.rejections];
@@ -618,11 +623,27 @@ export class Reconciler implements ClusterObjectHandler {
       claimed.push(k);
     }
     this.#claims.set(serviceKey, claimed);
+    this.#report(serviceKey, rejections);
+    return rejections.length;
+  }
+
+  /**
+   * Logs and counts a Service's rejections that are new since its last computation: a NodePort
+   * Service whose endpoints change often is recomputed each time, and its one unserved part is
+   * worth one warning, not one per endpoint change.
+   */
+  #report(serviceKey: string, rejections: readonly Rejection[]): void {
+    const before = this.#reportedRejections.get(serviceKey);
+    const now = new Set<string>();
     for (const r of rejections) {
+      const id = `${r.reason}|${r.object}|${r.detail}`;
+      now.add(id);
+      if (before?.has(id)) continue;
       this.#log.warn('skipped invalid part of a cluster object', { reason: r.reason, object: r.object, detail: r.detail });
       this.#metrics.objectRejected(r.reason);
     }
-    return rejections.length;
+    if (now.size > 0) this.#reportedRejections.set(serviceKey, now);
+    else this.#reportedRejections.delete(serviceKey);
   }
 
   #ref(address: string): void {

@@ -460,6 +460,21 @@ describe('Reconciler', () => {
     expect(await env.metric('kube_ipvs_proxy_objects_rejected_total{reason="InvalidEndpointAddress"}')).to.equal(1);
     const warned = env.logs.filter((l) => l.level === 'warn').map((l) => `${String(l.fields?.reason)} ${String(l.fields?.object)}`);
     expect(warned).to.include.members(['InvalidClusterIP Service default/bad', 'InvalidPort Service default/odd', 'InvalidEndpointAddress EndpointSlice default/odd-x']);
+
+    // its endpoints change three times: the same bad port is not reported again; a new bad address is
+    for (const extra of ['10.244.0.8', '10.244.0.9', 'worse']) {
+      env.reconciler.endpointSliceChanged('default/odd-x', slice('odd', ['10.244.0.7', 'bogus', extra]));
+      await env.advance(1_000);
+    }
+    expect(await env.metric('kube_ipvs_proxy_objects_rejected_total{reason="InvalidPort"}')).to.equal(1);
+    expect(await env.metric('kube_ipvs_proxy_objects_rejected_total{reason="InvalidEndpointAddress"}')).to.equal(2);
+    expect(env.logs.filter((l) => l.level === 'warn' && l.fields?.reason === 'InvalidPort')).to.have.length(1);
+    // once fixed and broken again, it is reported again
+    env.reconciler.serviceChanged('default/odd', service('odd', '10.96.0.30', [{ name: 'http', port: 80 }]));
+    await env.advance(1_000);
+    env.reconciler.serviceChanged('default/odd', service('odd', '10.96.0.30', [{ name: 'x', port: 99999 }, { name: 'http', port: 80 }]));
+    await env.advance(1_000);
+    expect(await env.metric('kube_ipvs_proxy_objects_rejected_total{reason="InvalidPort"}')).to.equal(2);
   });
 
   it('a kernel error on one Service does not block the others, and is retried with backoff', async () => {
