@@ -553,7 +553,9 @@ export class Reconciler implements ClusterObjectHandler {
         virtualServer: k,
         operation: f.operation,
         key: f.key,
-        errno: f.errnoName,
+        // "E0" is no errno: a change skipped for another reason (its address could not be bound)
+        ...(f.errno !== 0 ? { errno: f.errnoName } : {}),
+        reason: f.message,
         attempts,
         retryInMs: delay,
       });

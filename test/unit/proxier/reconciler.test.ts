@@ -509,7 +509,10 @@ describe('Reconciler', () => {
     // it was retried on its own, with a growing delay, and logged each time
     const attempts = env.ipvs.log.filter((e) => e.call === 'addVirtualServer' && e.key === 'TCP/10.96.0.20:80').length;
     expect(attempts).to.be.within(3, 5);
-    expect(env.logs.filter((l) => l.msg.startsWith('the kernel refused a change')).length).to.equal(attempts);
+    const refused = env.logs.filter((l) => l.msg.startsWith('the kernel refused a change'));
+    expect(refused.length).to.equal(attempts);
+    expect(refused[0]?.fields).to.include({ errno: 'ENOENT', operation: 'ipvs.addVirtualServer' });
+    expect(String(refused[0]?.fields?.['reason'])).to.not.equal('');
     env.ipvs.clearFailures();
     await env.advance(20_000);
     expect(env.table()).to.include('-A TCP/10.96.0.20:80 -s rr flags=0x0');
