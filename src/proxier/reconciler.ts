@@ -395,6 +395,8 @@ export class Reconciler implements ClusterObjectHandler {
     const pendingSince = this.#pendingSince;
     this.#pendingSince = undefined;
     let compared: ReadonlySet<VirtualServerKey> = new Set();
+    /** virtual servers and addresses this sync removed (what a first sync found and did not want) */
+    let removed = { virtualServers: 0, addresses: 0 };
 
     try {
       // a full sync re-checks the link too: one deleted or replaced by hand is healed (or reported)
@@ -456,6 +458,7 @@ export class Reconciler implements ClusterObjectHandler {
       const draining = toDrain.length > 0 ? await this.#terminating.operationsFor(toDrain, statuses, startedAt) : [];
       const removing: Plan = { bind: [], ipvs: draining, unbind: raw.unbind };
       operations = planSize(serving) + planSize(removing);
+      removed = { virtualServers: [...serving.ipvs, ...removing.ipvs].filter((op) => op.kind === 'deleteVirtualServer').length, addresses: raw.unbind.length };
       for (const plan of [serving, removing]) if (planSize(plan) > 0) applied += await this.#apply(plan, linkIndex, failures);
       if (operations > 0) this.#log.debug('applied kernel changes', { kind, operations, applied, failed: failures.length });
       if (full) {
@@ -493,7 +496,16 @@ export class Reconciler implements ClusterObjectHandler {
       this.#needFull = false;
       if (this.#lastSuccessAt === undefined) {
         // when this node started serving every Service: what an operator waits for after a restart
-        this.#log.info('initial sync done: the kernel holds every Service', { durationMs: now - startedAt, operations, applied, virtualServers: this.#desired.size });
+        // what it removed is named: virtual servers on kube-ipvs0's addresses that no Service wants
+        // (a previous proxy's, or made by hand on a ClusterIP) are ours by the ownership rule
+        this.#log.info('initial sync done: the kernel holds every Service', {
+          durationMs: now - startedAt,
+          operations,
+          applied,
+          virtualServers: this.#desired.size,
+          removedVirtualServers: removed.virtualServers,
+          removedAddresses: removed.addresses,
+        });
       }
       this.#lastSuccessAt = now;
       if (pendingSince !== undefined) this.#metrics.observeNetworkProgramming((now - pendingSince) / 1000);

@@ -274,6 +274,17 @@ describe('Reconciler', () => {
     expect(second.table()).to.include.members(WEB);
   });
 
+  it('names in its initial-sync log line what it removed at a restart: a Service deleted while it was down', async () => {
+    const first = new Env();
+    await started(first, [['default/web', web], ['default/gone', service('gone', '10.96.0.21')]], [['default/web-x', webSlice]]);
+    await first.reconciler.stop();
+    const second = new Env({}, { ipvs: first.ipvs, link: first.link });
+    await started(second);
+    expect(second.table()).to.deep.equal(WEB);
+    const done = second.logs.find((l) => l.msg.startsWith('initial sync done'));
+    expect(done?.fields).to.include({ removedVirtualServers: 1, removedAddresses: 1, virtualServers: 1 });
+  });
+
   it('never touches IPVS rules it does not own: admin rules survive syncs, audits, deletions and cleanup', async () => {
     const env = new Env({ excludeCidrs: ['10.96.100.0/24'] });
     await env.ipvs.apply([
