@@ -26,13 +26,12 @@ export interface GracefulTerminationOptions {
 }
 
 /**
- * Connections worth draining for: active and inactive ones, as kube-proxy counts them. IPVS counts
- * a connection inactive from the client's FIN on, while the server may still be sending (a
- * half-closed request, a streamed reply); deleting the real server then, expire_nodest_conn drops
- * the rest of that reply. Waiting out TIME_WAIT entries too costs at most IPVS's two minutes for them.
+ * Connections worth draining for: established ones. IPVS counts closing and TIME_WAIT entries as
+ * inactive; they carry no data, and once the real server is gone expire_nodest_conn ends them, so
+ * waiting minutes for them (kube-proxy counts them) only delays the removal.
  */
 function liveConnections(status: RealServerStatus | undefined): number {
-  return (status?.activeConnections ?? 0) + (status?.inactiveConnections ?? 0);
+  return status?.activeConnections ?? 0;
 }
 
 /** The real servers on their way out, per virtual server, and when to look at them next. */

@@ -374,16 +374,6 @@ describe('Reconciler', () => {
       expect(await env.metric('kube_ipvs_proxy_graceful_terminations')).to.equal(0);
     });
 
-    it('keeps draining while only inactive connections are left: a half-closed one may still carry the reply', async () => {
-      const env = await terminating();
-      env.ipvs.setConnections('TCP/10.96.0.53:53', '10.244.0.6:5353', { active: 0, inactive: 1 });
-      await env.advance(20_000);
-      expect(env.table()).to.include('-a TCP/10.96.0.53:53 -r 10.244.0.6:5353 -masq -w 0');
-      env.ipvs.setConnections('TCP/10.96.0.53:53', '10.244.0.6:5353', { active: 0, inactive: 0 });
-      await env.advance(10_000);
-      expect(env.table()).to.not.include('-a TCP/10.96.0.53:53 -r 10.244.0.6:5353 -masq -w 0');
-    });
-
     it('drains a deleted Service: its TCP virtual server and VIP stay at weight 0 until the connections end; UDP goes at once', async () => {
       const env = new Env({ gracePeriodMs: 600_000, gracefulCheckIntervalMs: 10_000 });
       await started(env, [['default/dns', dual]], [['default/dns-x', both]]);
