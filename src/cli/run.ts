@@ -253,7 +253,7 @@ async function serve(config: ProxyConfig, kernels: Kernels, log: Logger): Promis
       proxyName: config.serviceProxyName,
       logger: log.child({ component: 'cluster' }),
       metrics: {
-        // each failure is also logged as a warning by the cluster adapter, with its cause
+        // each failure is also logged by the cluster adapter, with its cause
         countError: (resource, reason) => metrics.apiErrorSeen(resource, reason),
         countRelist: (resource) => metrics.informerRestarted(resource),
         requestDone: (method, host, code, seconds) => metrics.apiRequestDone(method, host, code, seconds),

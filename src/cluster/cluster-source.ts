@@ -30,14 +30,10 @@ const silentLogger: ClusterLogger = { debug: () => {}, info: () => {}, warn: () 
 const noMetrics: ClusterMetrics = { countError: () => {} };
 
 /** The connection with each request's outcome reported (rest_client_* metrics), or as it is. */
-function observed(connection: ApiConnection, observe: RequestObserver | undefined): ApiConnection {
+function withRequestObserver(connection: ApiConnection, observe: RequestObserver | undefined): ApiConnection {
   if (observe === undefined) return connection;
-  return {
-    server: connection.server,
-    ...(connection.disableCompression !== undefined ? { disableCompression: connection.disableCompression } : {}),
-    security: () => connection.security(),
-    observe,
-  };
+  // security() is bound: a connection may keep it on a prototype, which a spread leaves behind
+  return { ...connection, security: () => connection.security(), observe };
 }
 
 function namespacedKey(object: { metadata?: { namespace?: string | undefined; name?: string | undefined } | undefined }): string {
@@ -57,7 +53,7 @@ export class ClusterSource {
     this.#handler = handler;
     this.#logger = options.logger ?? silentLogger;
     const metrics = options.metrics ?? noMetrics;
-    const connection = observed(options.kubeConfig ? connectionFromKubeConfig(options.kubeConfig) : loadConnection(options), metrics.requestDone);
+    const connection = withRequestObserver(options.kubeConfig ? connectionFromKubeConfig(options.kubeConfig) : loadConnection(options), metrics.requestDone);
     const deps = { connection, logger: this.#logger, metrics, backoff: options.backoff, listTimeoutMs: options.listTimeoutMs };
     const proxyName = options.proxyName;
     const labelSelector = serviceLabelSelector(proxyName);

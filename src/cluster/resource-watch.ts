@@ -176,6 +176,7 @@ export class ResourceWatch<T extends WatchedObject> {
         if (this.#stopped) return;
         if (err instanceof ExpiredError || (err instanceof ApiStatusError && err.statusCode === 410)) {
           // our resourceVersion is too old: list again at once, as client-go does
+          if (!(err instanceof ExpiredError)) this.#deps.metrics.countError(this.#spec.resource, 'expired');
           this.#resourceVersion = '';
           this.#expired = true;
           continue;

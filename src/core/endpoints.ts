@@ -30,21 +30,26 @@ export interface EndpointChoice {
  * (trafficDistribution PreferSameNode) win over zone hints (PreferSameZone, topology-aware routing).
  */
 class TopologyHints {
+  readonly #nodeName: string;
+  readonly #zone: string;
   #allForNodes = true;
   #allForZones = true;
   /** ready endpoints hinted for this node / zone; undefined until one is */
   #forNode: Set<RealServerKey> | undefined;
   #forZone: Set<RealServerKey> | undefined;
 
-  constructor(private readonly nodeName: string, private readonly zone: string) {}
+  constructor(nodeName: string, zone: string) {
+    this.#nodeName = nodeName;
+    this.#zone = zone;
+  }
 
   noteReady(key: RealServerKey, hints: EndpointHintsLike | undefined): void {
     const nodes = hints?.forNodes;
     if (nodes === undefined || nodes.length === 0) this.#allForNodes = false;
-    else if (nodes.some((h) => h.name === this.nodeName)) (this.#forNode ??= new Set()).add(key);
+    else if (nodes.some((h) => h.name === this.#nodeName)) (this.#forNode ??= new Set()).add(key);
     const zones = hints?.forZones;
     if (zones === undefined || zones.length === 0) this.#allForZones = false;
-    else if (this.zone !== '' && zones.some((h) => h.name === this.zone)) (this.#forZone ??= new Set()).add(key);
+    else if (this.#zone !== '' && zones.some((h) => h.name === this.#zone)) (this.#forZone ??= new Set()).add(key);
   }
 
   /** The ready endpoints this node should use: those hinted for it, or all when the hints do not apply. */

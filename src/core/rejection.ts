@@ -13,6 +13,8 @@ export type RejectionReason =
   | 'InvalidEndpointAddress'
   | 'InvalidEndpointPort'
   | 'VirtualServerConflict'
+  /** objects so malformed (watch events are not schema-checked) that computing them threw */
+  | 'MalformedObject'
   | 'ServiceTypeNotServed'
   | 'ExternalIPsNotServed';
 

@@ -139,7 +139,7 @@ export function createHealthServer(options: HealthServerOptions): ObservabilityS
 export interface MetricsServerOptions {
   readonly bindAddress: BindAddress;
   readonly metrics: ProxyMetrics;
-  /** the effective configuration, served on /configz under kube-proxy's key "kubeproxy.config.k8s.io" */
+  /** the effective configuration, served on /configz under kube-proxy's key "kubeproxy.config.k8s.io" (v1alpha1 field names, not kube-proxy's Go ones) */
   readonly configuration?: unknown;
 }
 

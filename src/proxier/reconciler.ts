@@ -117,6 +117,12 @@ export interface ReconcilerHealth {
 }
 
 
+function countOf<T>(items: ReadonlySet<T>, wanted: (item: T) => boolean): number {
+  let n = 0;
+  for (const item of items) if (wanted(item)) n++;
+  return n;
+}
+
 function failureOf(e: unknown, operation: string, key: string, virtualServer?: VirtualServerKey): SyncFailure {
   const where = virtualServer === undefined ? {} : { virtualServer };
   if (isKernelError(e)) return { operation: e.operation, key: e.key, errno: e.errno, errnoName: e.errnoName, message: e.message, ...where };
@@ -251,9 +257,8 @@ export class Reconciler implements ClusterObjectHandler {
   }
 
   nodeChanged(node: NodeLike | undefined): void {
-    // a deleted Node keeps the zone it had: its endpoints' hints still describe where it was
-    if (node === undefined) return;
-    const zone = node.metadata?.labels?.[TOPOLOGY_ZONE_LABEL] ?? '';
+    // a deleted Node has no zone any more, as in kube-proxy: every endpoint again
+    const zone = node?.metadata?.labels?.[TOPOLOGY_ZONE_LABEL] ?? '';
     if (zone === (this.#config.zone ?? '')) return;
     this.#log.info('node zone', { zone, was: this.#config.zone ?? '' });
     this.#config = { ...this.#config, zone };
@@ -425,6 +430,8 @@ export class Reconciler implements ClusterObjectHandler {
       const statuses: Statuses = new Map();
       // the addresses we believed bound, to tell drift from our own pending changes
       let believedBound: ReadonlySet<string> = new Set();
+      // what the kernel held, to count what this sync actually removed (not what it planned to)
+      let found: { readonly virtualServers: ReadonlySet<VirtualServerKey>; readonly addresses: ReadonlySet<string> } | undefined;
       if (full) {
         believedBound = new Set(this.#observed.addresses.keys());
         // a read made beside earlier syncs, unless this sync must read itself (its shadow copy may
@@ -434,6 +441,7 @@ export class Reconciler implements ClusterObjectHandler {
         if (early) auditStartedAt = early.startedAt;
         const read = early?.read ?? (await this.#readKernel(linkIndex));
         this.#observed = read.state;
+        found = { virtualServers: new Set(read.state.virtualServers.keys()), addresses: new Set(read.state.addresses.keys()) };
         for (const [k, v] of read.statuses) statuses.set(k, v);
       }
       const forceDelete = await this.#terminating.reap(statuses, startedAt, (k) => this.#scope.add(k));
@@ -458,8 +466,9 @@ export class Reconciler implements ClusterObjectHandler {
       const draining = toDrain.length > 0 ? await this.#terminating.operationsFor(toDrain, statuses, startedAt) : [];
       const removing: Plan = { bind: [], ipvs: draining, unbind: raw.unbind };
       operations = planSize(serving) + planSize(removing);
-      removed = { virtualServers: [...serving.ipvs, ...removing.ipvs].filter((op) => op.kind === 'deleteVirtualServer').length, addresses: raw.unbind.length };
       for (const plan of [serving, removing]) if (planSize(plan) > 0) applied += await this.#apply(plan, linkIndex, failures);
+      const kept = this.#observed;
+      if (found) removed = { virtualServers: countOf(found.virtualServers, (k) => !kept.virtualServers.has(k)), addresses: countOf(found.addresses, (a) => !kept.addresses.has(a)) };
       if (operations > 0) this.#log.debug('applied kernel changes', { kind, operations, applied, failed: failures.length });
       if (full) {
         this.#lastFullSync = auditStartedAt;
@@ -468,8 +477,10 @@ export class Reconciler implements ClusterObjectHandler {
         if (this.#lastSuccessAt !== undefined && this.#failuresInRow === 0) {
           this.#reportDrift({
             ipvs: [...serving.ipvs, ...removing.ipvs].filter((op) => !changed.has(virtualServerKey(op.virtualServer))).length,
-            // an address we had bound and found gone, or one we had not bound and found there
-            address: raw.bind.filter((op) => believedBound.has(op.address.address)).length + raw.unbind.filter((op) => !believedBound.has(op.address.address)).length,
+            // an address we had bound, found gone and bound again; or one we had not bound, found there and removed
+            address:
+              countOf(believedBound, (a) => found?.addresses.has(a) === false && kept.addresses.has(a)) +
+              countOf(found?.addresses ?? new Set<string>(), (a) => !believedBound.has(a) && !kept.addresses.has(a)),
             link: linkRecreated ? 1 : 0,
           });
         }
@@ -535,7 +546,7 @@ export class Reconciler implements ClusterObjectHandler {
     this.#log.warn('audit found kernel state that differed from desired and corrected it', {
       operations: repaired.ipvs,
       addresses: repaired.address,
-      ...(repaired.link > 0 ? { link: `${this.#linkName} was missing or replaced, and was created again` } : {}),
+      ...(repaired.link > 0 ? { link: `${this.#linkName} was deleted or replaced (a new ifindex), and is set up again` } : {}),
     });
   }
 
@@ -582,8 +593,8 @@ export class Reconciler implements ClusterObjectHandler {
     try {
       return this.#recompute(serviceKey);
     } catch (e) {
-      this.#log.error('could not compute a Service; skipped until it changes', { service: serviceKey, error: e instanceof Error ? e.message : String(e) });
-      this.#metrics.objectRejected('MalformedObject');
+      const detail = `could not compute it (${e instanceof Error ? e.message : String(e)}); skipped until it changes`;
+      this.#report(serviceKey, [{ reason: 'MalformedObject', object: `Service ${serviceKey}`, detail }]);
       return 1;
     }
   }

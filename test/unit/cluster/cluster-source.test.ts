@@ -383,6 +383,7 @@ describe('cluster adapter (its list/watch informers against the fake API server)
       expect(rec.since(from)).to.have.length(1);
       expect(rec.since(from)[0]).to.match(/^service default\/b /);
       expect(gone.requests.gone).to.equal(2);
+      expect(rec.errors.filter((e) => e.endsWith(' expired'))).to.have.length(2);
       // each request is counted with its answer (rest_client_requests_total): the two 410s among them
       const host = new URL(gone.url).host;
       expect(rec.requests.filter((r) => r === `GET ${host} 410`)).to.have.length(2);

@@ -78,7 +78,8 @@ describe('core: endpoint choice', () => {
       { what: 'a ready endpoint without a hint: all of them', eps: [{ ip: '10.0.0.1', zones: ['zone-a'] }, { ip: '10.0.0.2' }], want: ['10.0.0.1', '10.0.0.2'] },
       { what: 'no hint for this zone: all of them', eps: [{ ip: '10.0.0.1', zones: ['zone-b'] }, { ip: '10.0.0.2', zones: ['zone-c'] }], want: ['10.0.0.1', '10.0.0.2'] },
       { what: 'a node without a zone label: all of them', eps: [{ ip: '10.0.0.1', zones: ['zone-a'] }, { ip: '10.0.0.2', zones: ['zone-b'] }], over: { zone: '' }, want: ['10.0.0.1', '10.0.0.2'] },
-      { what: 'a not-ready endpoint without hints does not turn them off', eps: [{ ip: '10.0.0.1', zones: ['zone-a'] }, { ip: '10.0.0.2', zones: ['zone-b'] }, { ip: '10.0.0.3', ready: false }], want: ['10.0.0.1'] },
+      // a serving terminating endpoint is kept aside as the fallback, and its missing hint is not weighed
+      { what: 'a not-ready endpoint without hints does not turn them off', eps: [{ ip: '10.0.0.3', ready: false, serving: true, terminating: true }, { ip: '10.0.0.1', zones: ['zone-a'] }, { ip: '10.0.0.2', zones: ['zone-b'] }], want: ['10.0.0.1'] },
       { what: 'same-node hints win over zone hints', eps: [{ ip: '10.0.0.1', zones: ['zone-a'], nodes: ['node-b'] }, { ip: '10.0.0.2', zones: ['zone-a'], nodes: ['node-a'] }], want: ['10.0.0.2'] },
       { what: 'same-node hints naming other nodes only: zone hints decide', eps: [{ ip: '10.0.0.1', zones: ['zone-a'], nodes: ['node-b'] }, { ip: '10.0.0.2', zones: ['zone-b'], nodes: ['node-c'] }], want: ['10.0.0.1'] },
       { what: 'internalTrafficPolicy Local: this node\'s endpoints, hints ignored', eps: [{ ip: '10.0.0.1', node: 'node-a', zones: ['zone-b'] }, { ip: '10.0.0.2', node: 'node-b', zones: ['zone-a'] }], over: { localOnly: true }, want: ['10.0.0.1'] },

@@ -98,6 +98,13 @@ describe('Reconciler', () => {
     env.reconciler.nodeChanged(node(undefined));
     await env.advance(1_000);
     expect(reals()).to.deep.equal(['10.244.0.7:8080', '10.244.1.7:8080']);
+    // a deleted Node has no zone either, as in kube-proxy
+    env.reconciler.nodeChanged(node('zone-b'));
+    await env.advance(1_000);
+    expect(reals()).to.deep.equal(['10.244.1.7:8080']);
+    env.reconciler.nodeChanged(undefined);
+    await env.advance(1_000);
+    expect(reals()).to.deep.equal(['10.244.0.7:8080', '10.244.1.7:8080']);
   });
 
   it('an audit with no drift writes nothing', async () => {
@@ -239,7 +246,7 @@ describe('Reconciler', () => {
     expect(await env.metric('kube_ipvs_proxy_drift_repaired_total{kind="link"}')).to.equal(1);
     expect(await env.metric('kube_ipvs_proxy_drift_repaired_total{kind="address"}')).to.equal(1);
     const warned = env.logs.find((l) => l.msg.startsWith('audit found kernel state'));
-    expect(warned?.fields).to.include({ addresses: 1, link: 'kube-ipvs0 was missing or replaced, and was created again' });
+    expect(warned?.fields).to.include({ addresses: 1, link: 'kube-ipvs0 was deleted or replaced (a new ifindex), and is set up again' });
   });
 
   it('adopts the kernel state at restart and corrects it in place, without a flush or a delete of what stays', async () => {
@@ -283,6 +290,19 @@ describe('Reconciler', () => {
     expect(second.table()).to.deep.equal(WEB);
     const done = second.logs.find((l) => l.msg.startsWith('initial sync done'));
     expect(done?.fields).to.include({ removedVirtualServers: 1, removedAddresses: 1, virtualServers: 1 });
+  });
+
+  it('counts in that line only what it removed: a deleted Service still draining connections is not', async () => {
+    const first = new Env({ gracePeriodMs: 600_000 });
+    await started(first, [['default/web', web], ['default/gone', service('gone', '10.96.0.21')]], [['default/web-x', webSlice], ['default/gone-x', slice('gone', ['10.244.0.8'])]]);
+    first.ipvs.setConnections('TCP/10.96.0.21:80', '10.244.0.8:8080', { active: 1, inactive: 0 });
+    await first.reconciler.stop();
+    const second = new Env({ gracePeriodMs: 600_000 }, { ipvs: first.ipvs, link: first.link });
+    await started(second);
+    expect(second.vips()).to.include('10.96.0.21/32');
+    expect(second.table()).to.include('-a TCP/10.96.0.21:80 -r 10.244.0.8:8080 -masq -w 0');
+    const done = second.logs.find((l) => l.msg.startsWith('initial sync done'));
+    expect(done?.fields).to.include({ removedVirtualServers: 0, removedAddresses: 0 });
   });
 
   it('never touches IPVS rules it does not own: admin rules survive syncs, audits, deletions and cleanup', async () => {
@@ -513,9 +533,20 @@ describe('Reconciler', () => {
     const refused = env.logs.filter((l) => l.msg.startsWith('the kernel refused a change'));
     expect(refused.length).to.equal(attempts);
     expect(refused[0]?.fields).to.include({ errno: 'ENOENT', operation: 'ipvs.addVirtualServer' });
-    expect(String(refused[0]?.fields?.['reason'])).to.not.equal('');
+    expect(refused[0]?.fields?.['reason']).to.be.a('string').that.is.not.empty;
     env.ipvs.clearFailures();
     await env.advance(20_000);
+    expect(env.table()).to.include('-A TCP/10.96.0.20:80 -s rr flags=0x0');
+  });
+
+  it('logs a virtual server skipped because its address could not be bound with that reason, and no errno of its own', async () => {
+    const env = new Env({ minSyncPeriodMs: 0 });
+    env.link.injectFailure({ call: 'addAddress', key: '10.96.0.20', errno: E.EADDRNOTAVAIL, times: 1 });
+    await started(env, [['default/web', web], ['default/api', service('api', '10.96.0.20')]]);
+    const skipped = env.logs.find((l) => l.msg.startsWith('the kernel refused a change') && l.fields?.['key'] === 'TCP/10.96.0.20:80');
+    expect(skipped?.fields).to.include({ operation: 'ipvs.addVirtualServer', reason: 'skipped: its address could not be bound' });
+    expect(skipped?.fields).to.not.have.property('errno');
+    await env.advance(5_000);
     expect(env.table()).to.include('-A TCP/10.96.0.20:80 -s rr flags=0x0');
   });
 
@@ -550,6 +581,16 @@ describe('Reconciler', () => {
     expect(env.table()).to.include.members(WEB);
     expect(env.table()).to.include('-A TCP/10.96.0.50:80 -s rr flags=0x0');
     expect(env.reconciler.health().lastResult?.failures).to.deep.equal([]);
+    // one that makes the computation throw: counted and logged once, however often it is recomputed
+    const worse = { metadata: { name: 'worse', namespace: 'default' }, spec: { clusterIP: '10.96.0.41', ports: [null] } } as unknown as ReturnType<typeof service>;
+    const series = 'kube_ipvs_proxy_objects_rejected_total{reason="MalformedObject"}';
+    for (let i = 0; i < 3; i++) {
+      env.reconciler.serviceChanged('default/worse', worse);
+      await env.advance(1_000);
+    }
+    expect(await env.metric(series)).to.equal(1);
+    expect(env.logs.filter((l) => l.fields?.['reason'] === 'MalformedObject')).to.have.length(1);
+    expect(env.table()).to.include.members(WEB);
   });
 
   it('survives a failing kernel read, and retries', async () => {
