@@ -109,9 +109,16 @@ async function openKernels(log: Logger): Promise<Kernels | undefined> {
 async function cleanup(config: ProxyConfig, kernels: Kernels, log: Logger): Promise<CommandResult> {
   const result = await cleanupOwnedState(kernels.ipvs, kernels.link, DEFAULT_LINK_NAME, parseCidrs(config.ipvs.excludeCIDRs));
   for (const f of result.failures) log.error('cleanup could not remove an object', { operation: f.operation, key: f.key, errno: f.errnoName });
-  log.info('cleanup done: removed the virtual servers bound on kube-ipvs0 and the link; other IPVS rules were left alone', {
+  const what = result.linkDeleted
+    ? 'removed the virtual servers bound on kube-ipvs0 and the link'
+    : result.addressesKept > 0
+      ? 'removed the virtual servers bound on kube-ipvs0 and their addresses; the link stays for the addresses --ipvs-exclude-cidrs protects'
+      : 'removed the virtual servers bound on kube-ipvs0; the link could not be removed';
+  log.info(`cleanup done: ${what}; other IPVS rules were left alone`, {
     virtualServersDeleted: result.virtualServersDeleted,
     linkDeleted: result.linkDeleted,
+    addressesDeleted: result.addressesDeleted,
+    addressesKept: result.addressesKept,
   });
   return { exitCode: result.failures.length > 0 ? 1 : 0 };
 }

@@ -158,4 +158,17 @@ describe('operating kube-ipvs-proxy', function () {
     const now = ipvsadmSave();
     for (const line of before) expect(now, line).to.include(line);
   });
+
+  it('--cleanup keeps kube-ipvs0 for an address --ipvs-exclude-cidrs protects, and removes only its own', async () => {
+    expect(await proxy?.stop()).to.equal(0);
+    proxy = undefined;
+    sh('ip addr add 10.200.0.1/32 dev kube-ipvs0 && ipvsadm -A -t 10.200.0.1:443 -s rr');
+    const r = ProxyProcess.runToEnd(['--cleanup', '--ipvs-exclude-cidrs', '10.200.0.0/16']);
+    expect(r.code, r.output).to.equal(0);
+    expect(r.output).to.include('the link stays for the addresses --ipvs-exclude-cidrs protects');
+    expect(ipAddresses('kube-ipvs0')).to.deep.equal(['10.200.0.1/32']);
+    expect(ipvsadmSave()).to.include('-A -t 10.200.0.1:443 -s rr');
+    expect(ipvsadmSave().filter((l) => l.includes(' -t 10.96.') || l.includes('[fd00:10:96'))).to.deep.equal([]);
+    sh('ipvsadm -D -t 10.200.0.1:443 && ip link del kube-ipvs0');
+  });
 });

@@ -326,9 +326,10 @@ describe('Reconciler', () => {
     env.reconciler.serviceChanged('default/web', web);
     await env.advance(1_000);
     const result = await env.reconciler.cleanup();
-    expect(result).to.deep.include({ virtualServersDeleted: 1, linkDeleted: true });
+    // the excluded address keeps the link (its virtual server would be unreachable without it): only ours goes
+    expect(result).to.deep.include({ virtualServersDeleted: 1, linkDeleted: false, addressesDeleted: 1, addressesKept: 1 });
     expect(env.table()).to.deep.equal([...ADMIN, '-A TCP/10.96.100.1:80 -s wlc flags=0x0'].sort());
-    expect(env.link.linkNames()).to.deep.equal(['lo']);
+    expect(env.vips()).to.deep.equal(['10.96.100.1/32']);
   });
 
   it('serves a Service whose ClusterIP is inside an exclude CIDR, audits it without writes, and removes it when deleted', async () => {
@@ -673,7 +674,7 @@ describe('Reconciler', () => {
     const env = new Env();
     await env.ipvs.apply([{ kind: 'addVirtualServer', virtualServer: adminVs }]);
     env.ipvs.clearLog();
-    expect(await env.reconciler.cleanup()).to.deep.equal({ virtualServersDeleted: 0, linkDeleted: false, failures: [] });
+    expect(await env.reconciler.cleanup()).to.deep.equal({ virtualServersDeleted: 0, linkDeleted: false, addressesDeleted: 0, addressesKept: 0, failures: [] });
     expect(env.ipvs.writeCount).to.equal(0);
     expect(env.table()).to.deep.equal(['-A TCP/192.168.1.1:80 -s wlc flags=0x0']);
   });
