@@ -31,7 +31,8 @@ export interface ProxyMetrics {
   driftRepaired(kind: string, count?: number): void;
   /** API objects (or parts) not programmed because they are invalid; reason is a short stable word */
   objectRejected(reason: string, count?: number): void;
-  setProgrammed(counts: { readonly virtualServers: number; readonly realServers: number; readonly addresses: number }): void;
+  /** what the kernel holds of the proxy's (refused virtual servers, retried alone, are counted apart) */
+  setProgrammed(counts: { readonly virtualServers: number; readonly realServers: number; readonly addresses: number; readonly refusedVirtualServers: number }): void;
   setGracefulTerminations(count: number): void;
   /** a periodic audit's kernel read took `seconds` (it runs beside the syncs of changes) */
   auditRead(seconds: number): void;
@@ -138,6 +139,7 @@ export function createProxyMetrics(options: MetricsOptions = {}): ProxyMetrics {
   });
   const virtualServers = new Gauge({ name: 'kube_ipvs_proxy_virtual_servers', help: 'IPVS virtual servers programmed by the proxy', registers });
   const realServers = new Gauge({ name: 'kube_ipvs_proxy_real_servers', help: 'IPVS real servers programmed by the proxy (including weight-0 ones draining)', registers });
+  const refused = new Gauge({ name: 'kube_ipvs_proxy_virtual_servers_refused', help: 'Virtual servers the kernel refused and that are being retried on their own', registers });
   const addresses = new Gauge({ name: 'kube_ipvs_proxy_addresses_bound', help: 'Service addresses bound to kube-ipvs0', registers });
   const auditRead = new Histogram({ name: 'kube_ipvs_proxy_audit_read_duration_seconds', help: 'Time a periodic audit took to read the kernel back (beside the syncs of changes)', buckets: SYNC_BUCKETS, registers });
   const graceful = new Gauge({ name: 'kube_ipvs_proxy_graceful_terminations', help: 'Real servers at weight 0 waiting for their connections to end', registers });
@@ -194,6 +196,7 @@ export function createProxyMetrics(options: MetricsOptions = {}): ProxyMetrics {
       virtualServers.set(counts.virtualServers);
       realServers.set(counts.realServers);
       addresses.set(counts.addresses);
+      refused.set(counts.refusedVirtualServers);
     },
     setGracefulTerminations: (count) => graceful.set(count),
     auditRead: (seconds) => auditRead.observe(seconds),

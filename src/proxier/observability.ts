@@ -30,7 +30,7 @@ export interface ReconcilerMetrics {
   netlinkOperations(kind: string, result: string, count?: number): void;
   driftRepaired(kind: string, count?: number): void;
   objectRejected(reason: string, count?: number): void;
-  setProgrammed(counts: { readonly virtualServers: number; readonly realServers: number; readonly addresses: number }): void;
+  setProgrammed(counts: { readonly virtualServers: number; readonly realServers: number; readonly addresses: number; readonly refusedVirtualServers: number }): void;
   setGracefulTerminations(count: number): void;
   /** virtual servers of internalTrafficPolicy Local Services with endpoints, none on this node */
   setNoLocalEndpoints(policy: 'internal' | 'external', count: number): void;

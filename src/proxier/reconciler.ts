@@ -509,14 +509,10 @@ export class Reconciler implements ClusterObjectHandler {
         // when this node started serving every Service: what an operator waits for after a restart
         // what it removed is named: virtual servers on kube-ipvs0's addresses that no Service wants
         // (a previous proxy's, or made by hand on a ClusterIP) are ours by the ownership rule
-        this.#log.info('initial sync done: the kernel holds every Service', {
-          durationMs: now - startedAt,
-          operations,
-          applied,
-          virtualServers: this.#desired.size,
-          removedVirtualServers: removed.virtualServers,
-          removedAddresses: removed.addresses,
-        });
+        const refused = this.#refused().virtualServers;
+        const fields = { durationMs: now - startedAt, operations, applied, virtualServers: this.#desired.size - refused, removedVirtualServers: removed.virtualServers, removedAddresses: removed.addresses };
+        if (refused === 0) this.#log.info('initial sync done: the kernel holds every Service', fields);
+        else this.#log.warn('initial sync done, but the kernel refused some virtual servers; each is retried on its own (see the warnings above)', { ...fields, refusedVirtualServers: refused });
       }
       this.#lastSuccessAt = now;
       if (pendingSince !== undefined) this.#metrics.observeNetworkProgramming((now - pendingSince) / 1000);
@@ -525,7 +521,14 @@ export class Reconciler implements ClusterObjectHandler {
     this.#lastResult = result;
     this.#metrics.syncFinished(result.durationMs / 1000, systemic.length === 0, now, kind);
     const terminating = this.#terminating.count();
-    this.#metrics.setProgrammed({ virtualServers: this.#desired.size, realServers: this.#desiredRealServers + terminating, addresses: this.#addressRefs.size });
+    // a virtual server the kernel refused is not programmed: it is counted apart
+    const refused = this.#refused();
+    this.#metrics.setProgrammed({
+      virtualServers: this.#desired.size - refused.virtualServers,
+      realServers: this.#desiredRealServers - refused.realServers + terminating,
+      addresses: this.#addressRefs.size,
+      refusedVirtualServers: refused.virtualServers,
+    });
     this.#metrics.setGracefulTerminations(terminating);
     // externalTrafficPolicy is not implemented (no node ports or load-balancer IPs): always 0
     let noLocalEndpoints = 0;
@@ -536,6 +539,19 @@ export class Reconciler implements ClusterObjectHandler {
 
   #readKernel(linkIndex: number): Promise<OwnedKernelState> {
     return readOwnedState(this.#ipvs, this.#link, linkIndex, this.#excludeCidrs, (address) => this.#addressRefs.has(address));
+  }
+
+  /** Wanted virtual servers the kernel refused and does not hold, with their real servers. */
+  #refused(): { virtualServers: number; realServers: number } {
+    let virtualServers = 0;
+    let realServers = 0;
+    for (const k of this.#objectRetries.keys()) {
+      const wanted = this.#desired.get(k);
+      if (wanted === undefined || this.#observed.virtualServers.has(k)) continue;
+      virtualServers++;
+      realServers += wanted.realServers.size;
+    }
+    return { virtualServers, realServers };
   }
 
   /** What an audit had to put back that no change of ours was due for: counted per kind and logged once. */

@@ -173,7 +173,7 @@ describe('observability/http', () => {
 
   it('serves /metrics in Prometheus text format and /proxyMode', async () => {
     const metrics = createProxyMetrics();
-    metrics.setProgrammed({ virtualServers: 2, realServers: 3, addresses: 1 });
+    metrics.setProgrammed({ virtualServers: 2, realServers: 3, addresses: 1, refusedVirtualServers: 0 });
     const at = await start(createMetricsServer({ bindAddress: { host: '127.0.0.1', port: 0 }, metrics }));
     const res = await fetch(`http://127.0.0.1:${at.port}/metrics`);
     expect(res.status).to.equal(200);

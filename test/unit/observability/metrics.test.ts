@@ -58,7 +58,7 @@ describe('observability/metrics', () => {
     m.netlinkOperations('ipvs.newService', 'EEXIST');
     m.driftRepaired('real_server', 2);
     m.objectRejected('bad_cluster_ip');
-    m.setProgrammed({ virtualServers: 10, realServers: 25, addresses: 4 });
+    m.setProgrammed({ virtualServers: 10, realServers: 25, addresses: 4, refusedVirtualServers: 1 });
     m.setGracefulTerminations(2);
     m.informerRestarted('endpointslices');
     m.apiErrorSeen('services', 'watch');

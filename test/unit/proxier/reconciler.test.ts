@@ -535,9 +535,15 @@ describe('Reconciler', () => {
     expect(refused.length).to.equal(attempts);
     expect(refused[0]?.fields).to.include({ errno: 'ENOENT', operation: 'ipvs.addVirtualServer' });
     expect(refused[0]?.fields?.['reason']).to.be.a('string').that.is.not.empty;
+    // not reported as programmed: the initial sync says so, and the gauges count it apart
+    expect(env.logs.find((l) => l.msg.startsWith('initial sync done'))?.fields).to.include({ refusedVirtualServers: 1, virtualServers: 1 });
+    expect(await env.metric('kube_ipvs_proxy_virtual_servers_refused')).to.equal(1);
+    expect(await env.metric('kube_ipvs_proxy_virtual_servers')).to.equal(2); // web and late
     env.ipvs.clearFailures();
     await env.advance(20_000);
     expect(env.table()).to.include('-A TCP/10.96.0.20:80 -s rr flags=0x0');
+    expect(await env.metric('kube_ipvs_proxy_virtual_servers_refused')).to.equal(0);
+    expect(await env.metric('kube_ipvs_proxy_virtual_servers')).to.equal(3);
   });
 
   it('logs a virtual server skipped because its address could not be bound with that reason, and no errno of its own', async () => {
