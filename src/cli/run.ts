@@ -49,12 +49,15 @@ export async function runCommand(argv: readonly string[]): Promise<CommandResult
   const config = parsed.config;
   const log = createLogger({ verbosity: config.verbosity, format: config.logFormat });
   for (const w of parsed.warnings) log.warn(w);
-  if (config.clusterCIDRs.length > 0 || config.bindAddress !== undefined) {
-    // kube-proxy uses them for masquerading and NodePorts, neither of which this proxy does yet
-    log.warn('clusterCIDR and bindAddress are accepted for compatibility but have no effect: this proxy serves ClusterIPs only and does not masquerade', {
-      clusterCIDR: config.clusterCIDRs.join(','),
-      bindAddress: config.bindAddress ?? '',
-    });
+  // kube-proxy uses them for masquerading and NodePorts, neither of which this proxy does yet
+  const inert = {
+    ...(config.clusterCIDRs.length > 0 ? { clusterCIDR: config.clusterCIDRs.join(',') } : {}),
+    ...(config.bindAddress !== undefined ? { bindAddress: config.bindAddress } : {}),
+  };
+  const inertNames = Object.keys(inert);
+  if (inertNames.length > 0) {
+    const [is, has] = inertNames.length === 1 ? ['is', 'has'] : ['are', 'have'];
+    log.warn(`${inertNames.join(' and ')} ${is} accepted for compatibility but ${has} no effect: this proxy serves ClusterIPs only and does not masquerade`, inert);
   }
 
   if (config.writeConfigTo !== undefined) {

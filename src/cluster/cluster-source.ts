@@ -102,7 +102,13 @@ export class ClusterSource {
           keyOf: (n) => n.metadata?.name ?? '',
           accepts: (n) => n.metadata?.name === nodeName,
           report: (_key, n) => handler.nodeChanged(n),
-          listed: () => this.#onListed('node'),
+          listed: () => {
+            // a mistyped --hostname-override finds no Node: say so once, it changes what "local" means
+            if (!this.#listed.has('node') && node.size === 0) {
+              this.#logger.warn('no Node of this name in the cluster: no endpoint counts as local (internalTrafficPolicy Local, topology hints) until one appears; check --hostname-override', { node: nodeName });
+            }
+            this.#onListed('node');
+          },
         },
         deps,
       );

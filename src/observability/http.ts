@@ -103,6 +103,11 @@ export interface HealthServerOptions {
   readonly metrics?: ProxyMetrics;
 }
 
+/** The last successful sync's time; before the first one, Go's zero time as kube-proxy reports it (not 1970). */
+function lastUpdatedText(ms: number): string {
+  return ms > 0 ? new Date(ms).toISOString() : '0001-01-01T00:00:00.000Z';
+}
+
 /**
  * /healthz: 200 when the proxy is healthy and the node eligible, else 503, body
  * {"lastUpdated","currentTime","nodeEligible"}. /livez: the proxy's health alone, no node check.
@@ -123,7 +128,7 @@ export function createHealthServer(options: HealthServerOptions): ObservabilityS
     if (path === '/livez') {
       const code = status.healthy ? 200 : 503;
       options.metrics?.livezAnswered(code);
-      const lastUpdated = status.healthy ? current : new Date(status.lastUpdatedMs).toISOString();
+      const lastUpdated = status.healthy ? current : lastUpdatedText(status.lastUpdatedMs);
       reply(res, req, code, 'application/json', JSON.stringify({ lastUpdated, currentTime: current }));
       return;
     }
@@ -131,7 +136,7 @@ export function createHealthServer(options: HealthServerOptions): ObservabilityS
     const healthy = status.healthy && eligible && (path === '/healthz' || status.synced);
     const code = healthy ? 200 : 503;
     if (path === '/healthz') options.metrics?.healthzAnswered(code);
-    const lastUpdated = healthy ? current : new Date(status.lastUpdatedMs).toISOString();
+    const lastUpdated = healthy ? current : lastUpdatedText(status.lastUpdatedMs);
     reply(res, req, code, 'application/json', JSON.stringify({ lastUpdated, currentTime: current, nodeEligible: eligible }));
   });
 }

@@ -191,6 +191,16 @@ describe('cluster adapter (its list/watch informers against the fake API server)
     expect(rec.count('synced')).to.equal(1);
   });
 
+  it('warns once when no Node has its name (a mistyped --hostname-override), and not when one does', async () => {
+    startSource({ nodeName: 'node-typo' });
+    await rec.until(() => rec.count('synced') === 1);
+    await eventually(() => rec.warnings.some((w) => w.startsWith('no Node of this name')));
+    api.create(node('node-1'));
+    startSource();
+    await rec.until(() => rec.node !== undefined);
+    expect(rec.warnings.filter((w) => w.startsWith('no Node of this name'))).to.have.length(1);
+  });
+
   it('reports creates, updates and deletes of Services, EndpointSlices and its own Node', async () => {
     api.create(node('node-1'));
     startSource();

@@ -94,7 +94,10 @@ describe('observability/http', () => {
     // starting: /healthz is healthy (kube-proxy's rule), /readyz is not
     expect((await get(at, '/healthz')).status).to.equal(200);
     health.queuedUpdate(); // the lists are in, the first sync is due
-    expect((await get(at, '/readyz')).status).to.equal(503);
+    const starting = await get(at, '/readyz');
+    expect(starting.status).to.equal(503);
+    // never synced: Go's zero time, as kube-proxy reports it, not the Unix epoch
+    expect(starting.body).to.include({ lastUpdated: '0001-01-01T00:00:00.000Z' });
     health.queuedUpdate(); // a failed first sync queues again
     clock.advance(1000);
     expect((await get(at, '/readyz')).status).to.equal(503);
