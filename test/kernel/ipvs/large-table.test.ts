@@ -39,14 +39,21 @@ describe('NetlinkIpvsKernel with 10,000 virtual servers × 5 real servers', func
     const result = await kernel.apply(ops);
     expect(result.failures.slice(0, 3).map((f) => f.error.message)).to.deep.equal([]);
     expect(result.applied).to.equal(60_000);
-    const saved = ipvsadmSaveLarge();
-    expect(saved.length).to.equal(60_000);
-    // on a mismatch, say which lines differ (a deep-equal of 60,000 lines prints nothing useful)
     const wanted = generatedTableLines(SERVICES, REALS).sort();
-    const got = new Set(saved);
-    const want = new Set(wanted);
-    expect({ missing: wanted.filter((l) => !got.has(l)).slice(0, 5), unexpected: saved.filter((l) => !want.has(l)).slice(0, 5) }).to.deep.equal({ missing: [], unexpected: [] });
-    expect(saved).to.deep.equal(wanted);
+    // which lines differ (a deep-equal of 60,000 lines prints nothing useful)
+    const difference = (saved: readonly string[]): { missing: string[]; unexpected: string[]; lines: number } => {
+      const got = new Set(saved);
+      const want = new Set(wanted);
+      return { missing: wanted.filter((l) => !got.has(l)).slice(0, 5), unexpected: saved.filter((l) => !want.has(l)).slice(0, 5), lines: saved.length };
+    };
+    let read = difference(ipvsadmSaveLarge());
+    if (read.missing.length + read.unexpected.length > 0 || read.lines !== wanted.length) {
+      // once in a few full runs in UML the witness's read differed while a second read matched: a
+      // table we wrote wrong stays wrong, so the second read decides, and the first is shown
+      console.log(`ipvsadm -Sn, first read: ${JSON.stringify(read)}`);
+      read = difference(ipvsadmSaveLarge());
+    }
+    expect(read).to.deep.equal({ missing: [], unexpected: [], lines: 60_000 });
   });
 
   it('lists the same table through its own dumps (one GET_DEST dump per virtual server)', async () => {
