@@ -27,6 +27,7 @@ import { TOPOLOGY_ZONE_LABEL, sameRealServerSettings, sameVirtualServerSettings,
 import type { CleanupResult } from './cleanup.js';
 import { cleanupOwnedState } from './cleanup.js';
 import { ClusterObjectStore } from './object-store.js';
+import { KernelTally, type Removed } from './kernel-tally.js';
 import type { Clock, Logger, ReconcilerMetrics } from './observability.js';
 import { nullMetrics, silentLogger, systemClock } from './observability.js';
 import { GracefulTermination, type Statuses } from './graceful-termination.js';
@@ -116,12 +117,6 @@ export interface ReconcilerHealth {
   readonly lastResult: SyncResult | undefined;
 }
 
-
-function countOf<T>(items: ReadonlySet<T>, wanted: (item: T) => boolean): number {
-  let n = 0;
-  for (const item of items) if (wanted(item)) n++;
-  return n;
-}
 
 function failureOf(e: unknown, operation: string, key: string, virtualServer?: VirtualServerKey): SyncFailure {
   const where = virtualServer === undefined ? {} : { virtualServer };
@@ -400,8 +395,8 @@ export class Reconciler implements ClusterObjectHandler {
     const pendingSince = this.#pendingSince;
     this.#pendingSince = undefined;
     let compared: ReadonlySet<VirtualServerKey> = new Set();
-    /** virtual servers and addresses this sync removed (what a first sync found and did not want) */
-    let removed = { virtualServers: 0, addresses: 0 };
+    /** what this sync removed from the kernel (what a first sync found and did not want) */
+    let removed: Removed = { virtualServers: 0, addresses: 0 };
 
     try {
       // a full sync re-checks the link too: one deleted or replaced by hand is healed (or reported)
@@ -428,20 +423,17 @@ export class Reconciler implements ClusterObjectHandler {
 
       // 2. what the kernel holds: read back on full syncs, else the shadow copy
       const statuses: Statuses = new Map();
-      // the addresses we believed bound, to tell drift from our own pending changes
-      let believedBound: ReadonlySet<string> = new Set();
-      // what the kernel held, to count what this sync actually removed (not what it planned to)
-      let found: { readonly virtualServers: ReadonlySet<VirtualServerKey>; readonly addresses: ReadonlySet<string> } | undefined;
+      // what we believed against what the read found, to tell drift from our own pending changes
+      let tally: KernelTally | undefined;
       if (full) {
-        believedBound = new Set(this.#observed.addresses.keys());
         // a read made beside earlier syncs, unless this sync must read itself (its shadow copy may
         // be wrong after a failure): then that read is dropped
         const taken = this.#auditRead.take(linkIndex, this.#observed);
         const early = readInside ? undefined : taken;
         if (early) auditStartedAt = early.startedAt;
         const read = early?.read ?? (await this.#readKernel(linkIndex));
+        tally = new KernelTally(this.#observed, read.state);
         this.#observed = read.state;
-        found = { virtualServers: new Set(read.state.virtualServers.keys()), addresses: new Set(read.state.addresses.keys()) };
         for (const [k, v] of read.statuses) statuses.set(k, v);
       }
       const forceDelete = await this.#terminating.reap(statuses, startedAt, (k) => this.#scope.add(k));
@@ -467,8 +459,7 @@ export class Reconciler implements ClusterObjectHandler {
       const removing: Plan = { bind: [], ipvs: draining, unbind: raw.unbind };
       operations = planSize(serving) + planSize(removing);
       for (const plan of [serving, removing]) if (planSize(plan) > 0) applied += await this.#apply(plan, linkIndex, failures);
-      const kept = this.#observed;
-      if (found) removed = { virtualServers: countOf(found.virtualServers, (k) => !kept.virtualServers.has(k)), addresses: countOf(found.addresses, (a) => !kept.addresses.has(a)) };
+      if (tally) removed = tally.removed(this.#observed);
       if (operations > 0) this.#log.debug('applied kernel changes', { kind, operations, applied, failed: failures.length });
       if (full) {
         this.#lastFullSync = auditStartedAt;
@@ -477,10 +468,7 @@ export class Reconciler implements ClusterObjectHandler {
         if (this.#lastSuccessAt !== undefined && this.#failuresInRow === 0) {
           this.#reportDrift({
             ipvs: [...serving.ipvs, ...removing.ipvs].filter((op) => !changed.has(virtualServerKey(op.virtualServer))).length,
-            // an address we had bound, found gone and bound again; or one we had not bound, found there and removed
-            address:
-              countOf(believedBound, (a) => found?.addresses.has(a) === false && kept.addresses.has(a)) +
-              countOf(found?.addresses ?? new Set<string>(), (a) => !believedBound.has(a) && !kept.addresses.has(a)),
+            address: tally?.addressDrift(this.#observed) ?? 0,
             link: linkRecreated ? 1 : 0,
           });
         }
@@ -488,7 +476,12 @@ export class Reconciler implements ClusterObjectHandler {
     } catch (e) {
       failures.push(failureOf(e, 'sync', this.#linkName));
     }
+    return this.#finish({ kind, startedAt, pendingSince, failures, compared, servicesComputed, operations, applied, rejections, removed });
+  }
 
+  /** A sync's end: retries and backoff, the initial sync's log line, health and metrics. */
+  #finish(sync: Omit<SyncResult, 'durationMs'> & { readonly pendingSince: number | undefined; readonly compared: ReadonlySet<VirtualServerKey>; readonly removed: Removed }): SyncResult {
+    const { kind, startedAt, pendingSince, failures, compared, servicesComputed, operations, applied, rejections, removed } = sync;
     const now = this.#clock.now();
     // The kernel refusing one object (an unknown scheduler, a bad address) is that object's
     // problem: it is retried on its own and neither holds back the others nor fails health.
