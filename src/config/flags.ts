@@ -55,7 +55,7 @@ export const FLAGS: readonly FlagSpec[] = [
   { name: 'healthz-bind-address', setting: 'healthzBindAddress', kind: 'string', defaultText: '0.0.0.0:10256', help: 'IP:port for /healthz, /livez and /readyz; 0.0.0.0 serves IPv6 too, as in kube-proxy (empty = disabled)' },
   { name: 'metrics-bind-address', setting: 'metricsBindAddress', kind: 'string', defaultText: '127.0.0.1:10249', help: 'IP:port for /metrics (empty = disabled)' },
   { name: 'service-proxy-name', setting: 'serviceProxyName', kind: 'string', defaultText: '', help: 'serve Services labelled service.kubernetes.io/service-proxy-name=<this> (unset = only unlabelled Services)' },
-  { name: 'v', setting: 'verbosity', kind: 'string', defaultText: '0', help: 'log verbosity 0..10 (2: watch errors, 4: every kernel change, 5+: debug and sync summaries)' },
+  { name: 'v', setting: 'verbosity', kind: 'string', defaultText: '0', help: 'log verbosity 0..10 (2: listener bind retries, 4: every kernel change, 5+: debug and sync summaries)' },
   { name: 'log-format', setting: 'logFormat', kind: 'string', defaultText: 'json (text on a TTY)', help: 'json or text' },
   { name: 'logging-format', setting: 'logFormat', kind: 'string', defaultText: '', help: "kube-proxy's name for --log-format" },
   { name: 'help', setting: 'help', kind: 'boolean', defaultText: 'false', help: 'print this help and exit' },

@@ -519,7 +519,7 @@ export class Reconciler implements ClusterObjectHandler {
     this.#metrics.setProgrammed({
       virtualServers: this.#desired.size - refused.virtualServers,
       realServers: this.#desiredRealServers - refused.realServers + terminating,
-      addresses: this.#addressRefs.size,
+      addresses: this.#observed.addresses.size,
       refusedVirtualServers: refused.virtualServers,
     });
     this.#metrics.setGracefulTerminations(terminating);

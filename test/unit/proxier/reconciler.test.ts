@@ -553,8 +553,10 @@ describe('Reconciler', () => {
     const skipped = env.logs.find((l) => l.msg.startsWith('the kernel refused a change') && l.fields?.['key'] === 'TCP/10.96.0.20:80');
     expect(skipped?.fields).to.include({ operation: 'ipvs.addVirtualServer', reason: 'skipped: its address could not be bound' });
     expect(skipped?.fields).to.not.have.property('errno');
+    expect(await env.metric('kube_ipvs_proxy_addresses_bound')).to.equal(1); // the failed bind is not counted
     await env.advance(5_000);
     expect(env.table()).to.include('-A TCP/10.96.0.20:80 -s rr flags=0x0');
+    expect(await env.metric('kube_ipvs_proxy_addresses_bound')).to.equal(2);
   });
 
   it('never runs two syncs at once, even when asked concurrently', async () => {
