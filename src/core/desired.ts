@@ -9,8 +9,7 @@ import {
   SCHEDULER_ANNOTATION,
   SCHEDULER_FLAGS_ANNOTATION,
 } from './config.js';
-import type { SliceRef } from './endpoints.js';
-import { selectRealServers } from './endpoints.js';
+import { selectRealServers, type EndpointChoice, type SliceRef } from './endpoints.js';
 import { parseIp } from './ip.js';
 import type { Rejection } from './rejection.js';
 import type { VirtualServerState } from './state.js';
@@ -166,16 +165,10 @@ export function desiredForService(key: string, service: ServiceLike, slices: rea
       // internalTrafficPolicy Local with no local endpoint: no real servers, so the traffic is
       // refused. kube-proxy's IPVS mode instead falls back to all endpoints (PR #97081), which
       // breaks the "Local" promise; the iptables/nftables modes drop, and so do we.
-      const realServers: Map<RealServerKey, RealServer> = selectRealServers(
-        slices,
-        { family: vip.family, portName, protocol, localOnly, nodeName: config.nodeName, zone: config.zone ?? '' },
-        rejections,
-      );
+      const choice: EndpointChoice = { family: vip.family, portName, protocol, localOnly, nodeName: config.nodeName, zone: config.zone ?? '' };
+      const realServers: Map<RealServerKey, RealServer> = selectRealServers(slices, choice, rejections);
       // counted as kube-proxy does: endpoints exist, none here (a Service with none at all is not)
-      if (localOnly && realServers.size === 0) {
-        const anywhere = selectRealServers(slices, { family: vip.family, portName, protocol, localOnly: false, nodeName: config.nodeName, zone: config.zone ?? '' }, []);
-        if (anywhere.size > 0) noLocalEndpoints++;
-      }
+      if (localOnly && realServers.size === 0 && selectRealServers(slices, { ...choice, localOnly: false }, []).size > 0) noLocalEndpoints++;
       virtualServers.set(vsKey, { server, realServers });
     }
   }

@@ -487,6 +487,8 @@ export class Reconciler implements ClusterObjectHandler {
     // problem: it is retried on its own and neither holds back the others nor fails health.
     const systemic = failures.filter((f) => !isObjectFailure(f));
     this.#scheduleObjectRetries(failures.filter(isObjectFailure), compared, now);
+    // a virtual server the kernel refused is not programmed: the log and the gauges count it apart
+    const refused = this.#refused();
     if (systemic.length > 0) {
       this.#failuresInRow++;
       this.#needFull = true; // the shadow copy may be wrong now: read the kernel back next time
@@ -499,13 +501,12 @@ export class Reconciler implements ClusterObjectHandler {
       this.#retryAt = undefined;
       this.#needFull = false;
       if (this.#lastSuccessAt === undefined) {
-        // when this node started serving every Service: what an operator waits for after a restart
-        // what it removed is named: virtual servers on kube-ipvs0's addresses that no Service wants
+        // when this node started serving every Service: what an operator waits for after a restart.
+        // What it removed is named: virtual servers on kube-ipvs0's addresses that no Service wants
         // (a previous proxy's, or made by hand on a ClusterIP) are ours by the ownership rule
-        const refused = this.#refused().virtualServers;
-        const fields = { durationMs: now - startedAt, operations, applied, virtualServers: this.#desired.size - refused, removedVirtualServers: removed.virtualServers, removedAddresses: removed.addresses };
-        if (refused === 0) this.#log.info('initial sync done: the kernel holds every Service', fields);
-        else this.#log.warn('initial sync done, but the kernel refused some virtual servers; each is retried on its own (see the warnings above)', { ...fields, refusedVirtualServers: refused });
+        const fields = { durationMs: now - startedAt, operations, applied, virtualServers: this.#desired.size - refused.virtualServers, removedVirtualServers: removed.virtualServers, removedAddresses: removed.addresses };
+        if (refused.virtualServers === 0) this.#log.info('initial sync done: the kernel holds every Service', fields);
+        else this.#log.warn('initial sync done, but the kernel refused some virtual servers; each is retried on its own (see the warnings above)', { ...fields, refusedVirtualServers: refused.virtualServers });
       }
       this.#lastSuccessAt = now;
       if (pendingSince !== undefined) this.#metrics.observeNetworkProgramming((now - pendingSince) / 1000);
@@ -514,8 +515,6 @@ export class Reconciler implements ClusterObjectHandler {
     this.#lastResult = result;
     this.#metrics.syncFinished(result.durationMs / 1000, systemic.length === 0, now, kind);
     const terminating = this.#terminating.count();
-    // a virtual server the kernel refused is not programmed: it is counted apart
-    const refused = this.#refused();
     this.#metrics.setProgrammed({
       virtualServers: this.#desired.size - refused.virtualServers,
       realServers: this.#desiredRealServers - refused.realServers + terminating,
